@@ -1,0 +1,409 @@
+"""AbstractNeuroAPIComponent: the Neuro API as a libcomponent ``Component``.
+
+On top of :class:`~neuro_bridge.api.AbstractNeuroAPI` this binds each action to a
+handler and answers every ``action`` Neuro sends with exactly one
+``action/result``, whatever goes wrong:
+
+========================================  =========================================
+what arrives                              the answer
+========================================  =========================================
+an unknown (or just unregistered) name    ``success=False``, the current names
+``data`` that is not JSON                 ``success=False``, the parse error
+``data`` that fails the action's schema   ``success=False``, the first violation
+a handler that raises                     ``success=False``, the exception's text
+an async handler slower than the limit    cancelled; ``success=False``, "too slow"
+a handler that returns normally           what it returned (see :data:`HandlerReturn`)
+========================================  =========================================
+
+A handler is a plain function or a coroutine function taking the parsed data
+(a ``dict``; empty when the action has no schema).  Sync handlers run inline on
+the reading task -- in guest mode that is the engine's main thread, so they may
+touch game state directly.  Async handlers run in the connection's task nursery
+when there is one, under :attr:`AbstractNeuroAPIComponent.action_timeout`.
+
+What Neuro sends besides actions is raised as libcomponent events (names below)
+when the component is bound to a manager, after the ``handle_*`` hook ran.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
+
+import attrs
+import trio
+from libcomponent.component import Component, Event
+
+from neuro_bridge.api import AbstractNeuroAPI
+from neuro_bridge.schema import DataValidator, SchemaValidationError, compile_validator
+
+if TYPE_CHECKING:
+    from neuro_bridge.protocol import (
+        Action,
+        ActionRequested,
+        SpeechFinished,
+        StartupAcknowledged,
+    )
+
+__all__ = [
+    "DEFAULT_ACTION_TIMEOUT",
+    "GRACEFUL_SHUTDOWN_EVENT",
+    "IMMEDIATE_SHUTDOWN_EVENT",
+    "SPEECH_FINISHED_EVENT",
+    "STARTUP_ACKNOWLEDGED_EVENT",
+    "UNKNOWN_COMMAND_EVENT",
+    "AbstractNeuroAPIComponent",
+    "ActionHandler",
+    "ActionResult",
+    "HandlerReturn",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds an async handler may run before it is cancelled and answered as failed.
+#: Neuro gives up on a result after about 20 s.
+DEFAULT_ACTION_TIMEOUT: Final = 10.0
+
+#: Event raised with a :class:`~neuro_bridge.protocol.StartupAcknowledged`.
+STARTUP_ACKNOWLEDGED_EVENT: Final = "neuro_startup_acknowledged"
+#: Event raised with ``wants_shutdown`` (bool) for ``shutdown/graceful``.
+GRACEFUL_SHUTDOWN_EVENT: Final = "neuro_shutdown_graceful"
+#: Event raised with ``None`` for ``shutdown/immediate``.
+IMMEDIATE_SHUTDOWN_EVENT: Final = "neuro_shutdown_immediate"
+#: Event raised with a :class:`~neuro_bridge.protocol.SpeechFinished`.
+SPEECH_FINISHED_EVENT: Final = "neuro_speech_finished"
+#: Event raised with ``(command, data)`` for a command this version does not know.
+UNKNOWN_COMMAND_EVENT: Final = "neuro_unknown_command"
+
+
+@attrs.frozen
+class ActionResult:
+    """What a handler tells Neuro.
+
+    Args:
+        success: ``False`` makes Neuro retry a forced action.  To report a problem
+            without a retry, use ``True`` with the problem in *message*.
+        message: Text for Neuro; needed when *success* is false.
+    """
+
+    success: bool = True
+    message: str | None = None
+
+
+#: What a handler may return: ``None`` (success), an :class:`ActionResult`, a bool,
+#: a str (success with that message) or a ``(success, message)`` tuple.
+HandlerReturn = Union[ActionResult, None, bool, str, tuple[bool, Optional[str]]]
+
+#: A handler: called with the action's validated data.
+ActionHandler = Callable[[dict[str, Any]], Union[HandlerReturn, Awaitable[HandlerReturn]]]
+
+
+def _to_result(action_name: str, value: object) -> ActionResult:
+    if value is None:
+        return ActionResult(True)
+    if isinstance(value, ActionResult):
+        result = value
+    elif isinstance(value, bool):
+        result = ActionResult(value)
+    elif isinstance(value, str):
+        result = ActionResult(True, value)
+    elif (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], bool)
+        and (value[1] is None or isinstance(value[1], str))
+    ):
+        result = ActionResult(value[0], value[1])
+    else:
+        logger.error(
+            "handler for %r returned %r; return None, an ActionResult, a bool, a str or"
+            " (bool, message)",
+            action_name,
+            value,
+        )
+        return ActionResult(False, f"The game could not perform {action_name!r} (internal error).")
+    if not result.success and not result.message:
+        return ActionResult(False, f"The game could not perform {action_name!r} right now.")
+    return result
+
+
+@attrs.frozen
+class _Binding:
+    action: Action
+    handler: ActionHandler
+    is_async: bool
+    validator: DataValidator | None
+    # Names unregistered (before the result) once this action succeeds.
+    unregister_on_success: tuple[str, ...]
+
+
+class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
+    """The game side of the Neuro API with actions bound to handlers.
+
+    Args:
+        component_name: The libcomponent component name.
+        game_title: The game's display name.
+        action_timeout: Seconds an async handler may run (default
+            :data:`DEFAULT_ACTION_TIMEOUT`).  A sync handler cannot be interrupted;
+            one that runs longer is logged.
+    """
+
+    def __init__(
+        self,
+        component_name: str,
+        game_title: str,
+        *,
+        action_timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> None:
+        Component.__init__(self, component_name)
+        AbstractNeuroAPI.__init__(self, game_title)
+        if not action_timeout > 0:
+            raise ValueError(f"action_timeout must be positive, not {action_timeout!r}")
+        self.action_timeout = action_timeout
+        self._bindings: dict[str, _Binding] = {}
+        # Where async handlers run; set by subclasses while a connection is open.
+        self._handler_nursery: trio.Nursery | None = None
+
+    # ------------------------------------------------------------ registration
+
+    async def register_action(
+        self, action: Action, handler: ActionHandler, *, one_shot: bool = False
+    ) -> None:
+        """Register *action* with Neuro and call *handler* when she performs it.
+
+        Args:
+            action: The action.
+            handler: A function or coroutine function taking the validated data.
+            one_shot: Unregister the action after its first success (before the
+                result is sent, so Neuro cannot pick it again).
+
+        Raises:
+            LocalProtocolError: See :meth:`register_actions`.
+            TypeError: If *handler* is not callable.
+        """
+        await self.register_neuro_actions([(action, handler)], one_shot=one_shot)
+
+    async def register_neuro_actions(
+        self,
+        actions: Sequence[tuple[Action, ActionHandler]],
+        *,
+        one_shot: bool = False,
+    ) -> None:
+        """Register several ``(action, handler)`` pairs in one ``actions/register``.
+
+        The batch is checked whole before anything is recorded or sent.
+        """
+        await self._register_bound(actions, lambda name, names: (name,) if one_shot else ())
+
+    async def register_action_group(self, actions: Sequence[tuple[Action, ActionHandler]]) -> None:
+        """Register alternatives: the first success unregisters the whole group.
+
+        Typical for a choice ("pick one of these options"): the group's actions are
+        unregistered before the successful result is sent.
+        """
+        await self._register_bound(actions, lambda name, names: names)
+
+    async def _register_bound(
+        self,
+        pairs: Sequence[tuple[Action, ActionHandler]],
+        unregister_on_success: Callable[[str, tuple[str, ...]], tuple[str, ...]],
+    ) -> None:
+        pairs = list(pairs)
+        for pair in pairs:
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                raise TypeError(f"expected (Action, handler) pairs, got {pair!r}")
+            if not callable(pair[1]):
+                raise TypeError(f"the handler for {pair[0]!r} is not callable: {pair[1]!r}")
+        actions = [action for action, _ in pairs]
+        names = tuple(action.name for action in actions)
+        self._check_new_actions(actions)
+        bindings = {
+            action.name: _Binding(
+                action=action,
+                handler=handler,
+                is_async=inspect.iscoroutinefunction(handler),
+                validator=None if action.schema is None else compile_validator(action.schema),
+                unregister_on_success=unregister_on_success(action.name, names),
+            )
+            for action, handler in pairs
+        }
+        self._bindings.update(bindings)
+        try:
+            await self.register_actions(actions)
+        except BaseException:
+            for name in bindings:
+                if name not in self._actions:
+                    self._bindings.pop(name, None)
+            raise
+
+    async def unregister_actions(self, action_names: Iterable[str]) -> None:
+        """Unregister the actions named and drop their handlers."""
+        names = list(action_names) if not isinstance(action_names, str) else [action_names]
+        await super().unregister_actions(names)
+        for name in names:
+            self._bindings.pop(name, None)
+
+    # ------------------------------------------------------------ actions
+
+    async def handle_action(self, action: ActionRequested) -> None:
+        """Validate, run the handler, answer once.  See the module docstring."""
+        binding = self._bindings.get(action.name)
+        if binding is None or action.name not in self._actions:
+            await self._answer(action, ActionResult(False, self._unknown_action_message(action)))
+            return
+        try:
+            data = self._decode_data(binding, action.data)
+        except _RejectedDataError as rejected:
+            await self._answer(action, ActionResult(False, str(rejected)))
+            return
+        if binding.is_async:
+            if self._handler_nursery is not None:
+                self._handler_nursery.start_soon(self._run_async_handler, action, binding, data)
+            else:
+                await self._run_async_handler(action, binding, data)
+            return
+        started = time.perf_counter()
+        try:
+            value = binding.handler(data)
+            if inspect.isawaitable(value):
+                value = await value
+        except Exception as exc:
+            result = self._handler_failed(action, exc)
+        else:
+            result = _to_result(action.name, value)
+        elapsed = time.perf_counter() - started
+        if elapsed > self.action_timeout:
+            logger.warning(
+                "handler for %r blocked for %.1f s (limit %.1f s)",
+                action.name,
+                elapsed,
+                self.action_timeout,
+            )
+        await self._finish(action, binding, result)
+
+    def _unknown_action_message(self, action: ActionRequested) -> str:
+        available = ", ".join(name for name in self._actions if name in self._bindings)
+        return (
+            f"There is no action called {action.name!r} right now."
+            + (f" Available actions: {available}." if available else " No actions are available.")
+        )
+
+    @staticmethod
+    def _decode_data(binding: _Binding, raw: str | None) -> dict[str, Any]:
+        if binding.validator is None:
+            if raw is not None and raw.strip() not in ("", "{}", "null"):
+                logger.debug("ignoring data %.80r for parameterless %r", raw, binding.action.name)
+            return {}
+        if raw is None or not raw.strip():
+            data: Any = {}
+        else:
+            try:
+                data = json.loads(raw)
+            except ValueError as exc:
+                raise _RejectedDataError(
+                    f"The data for {binding.action.name!r} is not valid JSON ({exc})."
+                    " Send a JSON object that matches the action's schema."
+                ) from None
+        try:
+            binding.validator(data)
+        except SchemaValidationError as exc:
+            raise _RejectedDataError(
+                f"Invalid data for {binding.action.name!r}: {exc.message}."
+            ) from None
+        except Exception as exc:  # a validator bug must not cost an answer
+            raise _RejectedDataError(f"Invalid data for {binding.action.name!r}: {exc}.") from None
+        return data  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _handler_failed(action: ActionRequested, exc: Exception) -> ActionResult:
+        logger.error("handler for action %r raised", action.name, exc_info=exc)
+        detail = str(exc) or type(exc).__name__
+        return ActionResult(False, f"The game failed to perform {action.name!r}: {detail}")
+
+    async def _run_async_handler(
+        self, action: ActionRequested, binding: _Binding, data: dict[str, Any]
+    ) -> None:
+        with trio.move_on_after(self.action_timeout) as scope:
+            try:
+                value = await binding.handler(data)  # type: ignore[misc]
+            except Exception as exc:
+                result = self._handler_failed(action, exc)
+            else:
+                result = _to_result(action.name, value)
+        if scope.cancelled_caught:
+            logger.warning("handler for %r cancelled after %s s", action.name, self.action_timeout)
+            result = ActionResult(
+                False,
+                f"The game took longer than {self.action_timeout:g} s to perform"
+                f" {action.name!r} and gave up.",
+            )
+        await self._finish(action, binding, result)
+
+    async def _finish(
+        self, action: ActionRequested, binding: _Binding, result: ActionResult
+    ) -> None:
+        if result.success and binding.unregister_on_success:
+            still = [name for name in binding.unregister_on_success if name in self._actions]
+            if still:
+                await self.unregister_actions(still)
+        await self._answer(action, result)
+
+    async def _answer(self, action: ActionRequested, result: ActionResult) -> None:
+        if not self.is_unanswered(action.id):
+            logger.warning(
+                "not answering action %r (id %r): its connection is gone", action.name, action.id
+            )
+            return
+        await self.send_action_result(action.id, result.success, result.message)
+
+    # ------------------------------------------------------------ other commands
+
+    async def _raise(self, name: str, data: object) -> None:
+        if self.manager_exists:
+            await self.raise_event(Event(name, data))
+
+    async def handle_startup_acknowledgement(self, ack: StartupAcknowledged) -> None:
+        """Log the session, then raise :data:`STARTUP_ACKNOWLEDGED_EVENT`."""
+        await super().handle_startup_acknowledgement(ack)
+        await self._raise(STARTUP_ACKNOWLEDGED_EVENT, ack)
+
+    async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
+        """Log the request, then raise :data:`GRACEFUL_SHUTDOWN_EVENT`."""
+        await super().handle_graceful_shutdown_request(wants_shutdown)
+        await self._raise(GRACEFUL_SHUTDOWN_EVENT, wants_shutdown)
+
+    async def handle_immediate_shutdown(self) -> None:
+        """Log the request, then raise :data:`IMMEDIATE_SHUTDOWN_EVENT`."""
+        await super().handle_immediate_shutdown()
+        await self._raise(IMMEDIATE_SHUTDOWN_EVENT, None)
+
+    async def handle_speech_finished(self, event: SpeechFinished) -> None:
+        """Raise :data:`SPEECH_FINISHED_EVENT`."""
+        await self._raise(SPEECH_FINISHED_EVENT, event)
+
+    async def handle_unknown_command(self, command: str, data: Any) -> None:
+        """Log the command, then raise :data:`UNKNOWN_COMMAND_EVENT`."""
+        await super().handle_unknown_command(command, data)
+        await self._raise(UNKNOWN_COMMAND_EVENT, (command, data))
+
+    def handler_for(self, action_name: str) -> ActionHandler:
+        """Return the handler bound to *action_name*.
+
+        Raises:
+            KeyError: If no handler is bound to that name.
+        """
+        return self._bindings[action_name].handler
+
+    @property
+    def bound_actions(self) -> Mapping[str, Action]:
+        """Registered actions that have a handler, by name."""
+        return {name: b.action for name, b in self._bindings.items() if name in self._actions}
+
+
+class _RejectedDataError(Exception):
+    """Internal: the action's data failed parsing or validation (message for Neuro)."""
+

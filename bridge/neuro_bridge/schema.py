@@ -1,0 +1,208 @@
+"""Action schemas: the rules checked at registration, and compiled validators.
+
+Neuro describes an action's parameters with a JSON schema.  This module holds the
+two halves of what a game does with one, both free of I/O:
+
+* :func:`check_action_schema` -- at registration, make sure the schema is one Neuro
+  can use (a JSON object schema, serialisable) and list the keywords Neuro is known
+  to handle badly, so the game can warn its developer.
+* :func:`compile_validator` -- once per distinct schema, build a fast validator for
+  the data Neuro sends with an ``action``.  Validators come from
+  :mod:`fastjsonschema` and are cached, so registering the same schema again (for
+  example on every reconnect) costs nothing.
+
+A keyword is only a keyword where it stands in a schema: a *property* named
+``title`` inside ``properties`` is fine, ``"title": "..."`` beside ``"type"`` is not.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from typing import Any, Callable
+
+import fastjsonschema
+
+__all__ = [
+    "SAFE_KEYWORDS",
+    "UNSUPPORTED_KEYWORDS",
+    "DataValidator",
+    "InvalidSchemaError",
+    "SchemaValidationError",
+    "check_action_schema",
+    "compile_validator",
+]
+
+#: Keywords Neuro is known to handle well.
+SAFE_KEYWORDS = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "enum",
+        "const",
+        "items",
+        "minItems",
+        "maxItems",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+    }
+)
+
+#: Keywords Neuro does not support well; registration warns about each use.
+#: ``uniqueItems`` is listed too: whether Neuro honours it is uncertain.
+UNSUPPORTED_KEYWORDS = frozenset(
+    {
+        "$anchor",
+        "$comment",
+        "$defs",
+        "$dynamicAnchor",
+        "$dynamicRef",
+        "$id",
+        "$ref",
+        "$schema",
+        "$vocabulary",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "contentEncoding",
+        "contentMediaType",
+        "contentSchema",
+        "dependentRequired",
+        "dependentSchemas",
+        "deprecated",
+        "description",
+        "else",
+        "if",
+        "maxProperties",
+        "minProperties",
+        "multipleOf",
+        "not",
+        "oneOf",
+        "patternProperties",
+        "readOnly",
+        "then",
+        "title",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "writeOnly",
+        "uniqueItems",
+    }
+)
+
+# Keywords whose value is a single sub-schema, a list of them, or a name -> schema map.
+_SUBSCHEMA_KEYWORDS = frozenset(
+    {
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "propertyNames",
+        "contentSchema",
+    }
+)
+_SUBSCHEMA_LIST_KEYWORDS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems", "items"})
+_SUBSCHEMA_MAP_KEYWORDS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
+
+#: A compiled validator: returns the (possibly defaulted) data or raises
+#: :class:`SchemaValidationError`.
+DataValidator = Callable[[Any], Any]
+
+#: The exception a compiled validator raises for data that fails its schema.
+SchemaValidationError = fastjsonschema.JsonSchemaValueException
+
+
+class InvalidSchemaError(ValueError):
+    """An action schema that Neuro cannot use (not a JSON object schema)."""
+
+
+def check_action_schema(schema: object) -> list[str]:
+    """Check that *schema* may be sent to Neuro as an action schema.
+
+    Args:
+        schema: The schema as the game wants to register it.
+
+    Returns:
+        The JSON-pointer-like paths (``"properties.x.anyOf"``) of every keyword in
+        :data:`UNSUPPORTED_KEYWORDS`, in document order.  Empty when the schema only
+        uses keywords Neuro handles well.
+
+    Raises:
+        InvalidSchemaError: If the schema is not a mapping, its ``type`` is not
+            ``"object"``, it does not serialise to JSON, or fastjsonschema cannot
+            compile it.
+    """
+    if not isinstance(schema, Mapping):
+        raise InvalidSchemaError(
+            f"an action schema must be a JSON object (a dict), not {type(schema).__name__}"
+        )
+    if schema.get("type") != "object":
+        raise InvalidSchemaError(
+            'an action schema must have "type": "object" at its top level'
+            f" (got {schema.get('type')!r}); omit the schema if the action takes no"
+            " parameters"
+        )
+    try:
+        json.dumps(schema, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidSchemaError(f"the action schema is not valid JSON: {exc}") from exc
+    compile_validator(schema)
+    found: list[str] = []
+    _collect_unsupported(schema, "", found)
+    return found
+
+
+def _collect_unsupported(schema: Mapping[str, Any], path: str, found: list[str]) -> None:
+    for keyword, value in schema.items():
+        here = f"{path}.{keyword}" if path else keyword
+        if keyword in UNSUPPORTED_KEYWORDS:
+            found.append(here)
+        if keyword in _SUBSCHEMA_MAP_KEYWORDS and isinstance(value, Mapping):
+            for name, sub in value.items():
+                if isinstance(sub, Mapping):
+                    _collect_unsupported(sub, f"{here}.{name}", found)
+        elif keyword in _SUBSCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            for index, sub in enumerate(value):
+                if isinstance(sub, Mapping):
+                    _collect_unsupported(sub, f"{here}.{index}", found)
+        elif keyword in _SUBSCHEMA_KEYWORDS and isinstance(value, Mapping):
+            _collect_unsupported(value, here, found)
+
+
+_cache: dict[str, DataValidator] = {}
+_cache_lock = threading.Lock()
+
+
+def compile_validator(schema: Mapping[str, Any]) -> DataValidator:
+    """Return a compiled validator for *schema*, reusing an earlier compilation.
+
+    The cache is keyed by the schema's canonical JSON text, so equal schemas share
+    one validator however often they are registered.  Safe to call from any thread.
+
+    Raises:
+        InvalidSchemaError: If fastjsonschema rejects the schema itself.
+    """
+    key = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    validator = _cache.get(key)
+    if validator is not None:
+        return validator
+    try:
+        compiled: DataValidator = fastjsonschema.compile(json.loads(key))
+    except fastjsonschema.JsonSchemaDefinitionException as exc:
+        raise InvalidSchemaError(f"the action schema is not a valid JSON schema: {exc}") from exc
+    with _cache_lock:
+        return _cache.setdefault(key, compiled)

@@ -1,0 +1,511 @@
+"""The Neuro API over trio-websocket: ``TrioNeuroAPI`` and ``TrioNeuroAPIComponent``.
+
+:class:`TrioNeuroAPI` is the plain client: give it an open
+``trio_websocket.WebSocketConnection`` and call its ``send_*`` methods and
+:meth:`~neuro_bridge.api.AbstractNeuroAPI.read_message` yourself.
+
+:class:`TrioNeuroAPIComponent` is the one most games want.  Add it to a
+libcomponent manager and raise ``Event("connect", url)``; from then on it keeps a
+connection open until :meth:`TrioNeuroAPIComponent.stop`:
+
+* **(Re)connecting.**  A failed or dropped connection is retried with exponential
+  backoff and jitter (first retry within a second, capped at
+  :data:`RECONNECT_MAX_DELAY`).  On every connection it sends ``startup``, registers
+  every current action and re-sends the force in flight -- before anything else --
+  then delivers what was queued while disconnected, then calls
+  :meth:`~TrioNeuroAPIComponent.websocket_connect_successful`.
+* **While disconnected** nothing is lost silently.  Registrations, unregistrations
+  and forces only change local state, which the next connection restores.
+  ``context`` and ``shutdown/ready`` frames wait in a bounded queue
+  (:data:`OUTBOX_SIZE`) and are delivered in order after the restoration;
+  :class:`OutboxFullError` is raised when it is full.  Results for actions of a dead
+  connection are stale (Neuro has given up on them): they are dropped and logged.
+* **Keepalive.**  A ping every :data:`KEEPALIVE_INTERVAL` seconds that is not
+  answered within :data:`KEEPALIVE_TIMEOUT` marks the connection half-open; it is
+  dropped and re-established.
+* **Reading.**  Every message is dispatched; a bad ``action`` is answered and the
+  loop goes on; an exception in a hook is logged and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import random
+import urllib.parse
+from typing import TYPE_CHECKING, Callable, Final
+
+import trio
+import trio_websocket
+
+from neuro_bridge.api import (
+    AbstractNeuroAPI,
+    ActionMessageError,
+    ActionMessageTypeError,
+    OutgoingKind,
+    WebsocketMessage,
+)
+from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, AbstractNeuroAPIComponent
+
+if TYPE_CHECKING:
+    from libcomponent.component import Event
+
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "CONNECT_TIMEOUT",
+    "DEFAULT_URL",
+    "KEEPALIVE_INTERVAL",
+    "KEEPALIVE_TIMEOUT",
+    "MAX_MESSAGE_SIZE",
+    "MESSAGE_QUEUE_SIZE",
+    "OUTBOX_SIZE",
+    "RECONNECT_INITIAL_DELAY",
+    "RECONNECT_MAX_DELAY",
+    "URL_ENVIRONMENT_VARIABLE",
+    "OutboxFullError",
+    "TrioNeuroAPI",
+    "TrioNeuroAPIComponent",
+    "check_url",
+    "default_url",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable naming Neuro's websocket URL, by convention.
+URL_ENVIRONMENT_VARIABLE: Final = "NEURO_SDK_WS_URL"
+#: Where every test server listens by default.
+DEFAULT_URL: Final = "ws://localhost:8000"
+#: Seconds allowed for the TCP connection and websocket handshake.
+CONNECT_TIMEOUT: Final = 5.0
+#: Seconds allowed for the closing handshake before the socket is closed anyway.
+CLOSE_TIMEOUT: Final = 1.0
+#: Messages buffered by trio-websocket; large enough that pings are answered while
+#: the game is busy.
+MESSAGE_QUEUE_SIZE: Final = 256
+#: Largest message accepted from Neuro, in bytes.
+MAX_MESSAGE_SIZE: Final = 16 * 2**20
+#: Seconds between keepalive pings.
+KEEPALIVE_INTERVAL: Final = 4.0
+#: Seconds a ping may go unanswered before the connection counts as half-open.
+KEEPALIVE_TIMEOUT: Final = 4.0
+#: First reconnect delay in seconds (jitter takes it down to half of this).
+RECONNECT_INITIAL_DELAY: Final = 0.5
+#: Longest reconnect delay in seconds.
+RECONNECT_MAX_DELAY: Final = 10.0
+#: ``context``/``shutdown/ready`` frames kept while disconnected.
+OUTBOX_SIZE: Final = 256
+
+
+def default_url() -> str:
+    """Return ``$NEURO_SDK_WS_URL`` if set and non-empty, else :data:`DEFAULT_URL`."""
+    return os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
+
+
+def check_url(url: object) -> str:
+    """Return *url* if it is a usable ``ws://`` or ``wss://`` URL.
+
+    Raises:
+        ValueError: With what is wrong, for anything else.
+    """
+    if not isinstance(url, str):
+        raise ValueError(f"the Neuro URL must be a str, not {type(url).__name__}")
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("ws", "wss") or not parsed.hostname:
+        raise ValueError(f"the Neuro URL must look like ws://host:port, not {url!r}")
+    try:
+        parsed.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValueError(f"bad port in Neuro URL {url!r}: {exc}") from None
+    return url
+
+
+class OutboxFullError(RuntimeError):
+    """Too many frames queued while disconnected; nothing was dropped."""
+
+
+class TrioNeuroAPI(AbstractNeuroAPI):
+    """The Neuro API over one trio-websocket connection.
+
+    Args:
+        game_title: The game's display name.
+        connection: An open websocket, or ``None`` to set one later with
+            :meth:`connect`.
+    """
+
+    def __init__(
+        self,
+        game_title: str,
+        connection: trio_websocket.WebSocketConnection | None = None,
+    ) -> None:
+        AbstractNeuroAPI.__init__(self, game_title)
+        self._websocket = connection
+
+    @property
+    def not_connected(self) -> bool:
+        """``True`` when there is no connection."""
+        return self._websocket is None
+
+    @property
+    def connection(self) -> trio_websocket.WebSocketConnection:
+        """The active connection.
+
+        Raises:
+            RuntimeError: If there is none.
+        """
+        if self._websocket is None:
+            raise RuntimeError("not connected to Neuro")
+        return self._websocket
+
+    def connect(self, websocket: trio_websocket.WebSocketConnection | None) -> None:
+        """Set the connection, or clear it with ``None``."""
+        self._websocket = websocket
+
+    async def write_to_websocket(self, data: str) -> None:
+        """Send *data* as one text frame.
+
+        Raises:
+            trio_websocket.ConnectionClosed: If the connection is closed or closing.
+            RuntimeError: If there is no connection.
+        """
+        await self.connection.send_message(data)
+
+    async def read_from_websocket(self) -> WebsocketMessage:
+        """Return the next message.
+
+        Raises:
+            trio_websocket.ConnectionClosed: On a connection error or close.
+            trio.BrokenResourceError: If the internal channel broke.
+            AssertionError: If the connection returned something that is not a
+                message (raised explicitly, so it survives ``python -O``).
+            RuntimeError: If there is no connection.
+        """
+        message = await self.connection.get_message()
+        if not isinstance(message, (bytes, bytearray, memoryview, str)):
+            raise AssertionError(f"unexpected message type {type(message).__name__}")
+        return message
+
+
+class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
+    """The Neuro API as a libcomponent component that keeps itself connected.
+
+    Add it to a manager, then ``await manager.raise_event(Event("connect", url))``
+    (``url`` may be ``None`` or ``""`` for :func:`default_url`).  It binds its own
+    ``"connect"`` handler, :meth:`handle_connect`, when added.
+
+    Args:
+        component_name: The libcomponent component name.
+        game_title: The game's display name.
+        connection: An initial connection, for direct use without
+            :meth:`handle_connect`.
+
+    Keyword-only tuning (each defaults to the module constant of the same name in
+    upper case): ``connect_timeout``, ``close_timeout``, ``keepalive_interval``,
+    ``keepalive_timeout``, ``reconnect_initial_delay``, ``reconnect_max_delay``,
+    ``message_queue_size``, ``max_message_size``, ``outbox_size``; and
+    ``action_timeout`` (:data:`~neuro_bridge.component.DEFAULT_ACTION_TIMEOUT`).
+    """
+
+    def __init__(
+        self,
+        component_name: str,
+        game_title: str,
+        connection: trio_websocket.WebSocketConnection | None = None,
+        *,
+        action_timeout: float = DEFAULT_ACTION_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        close_timeout: float = CLOSE_TIMEOUT,
+        keepalive_interval: float = KEEPALIVE_INTERVAL,
+        keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+        reconnect_initial_delay: float = RECONNECT_INITIAL_DELAY,
+        reconnect_max_delay: float = RECONNECT_MAX_DELAY,
+        message_queue_size: int = MESSAGE_QUEUE_SIZE,
+        max_message_size: int = MAX_MESSAGE_SIZE,
+        outbox_size: int = OUTBOX_SIZE,
+    ) -> None:
+        AbstractNeuroAPIComponent.__init__(
+            self, component_name, game_title, action_timeout=action_timeout
+        )
+        TrioNeuroAPI.__init__(self, game_title, connection)
+        for name, value in (
+            ("connect_timeout", connect_timeout),
+            ("close_timeout", close_timeout),
+            ("keepalive_interval", keepalive_interval),
+            ("keepalive_timeout", keepalive_timeout),
+            ("reconnect_initial_delay", reconnect_initial_delay),
+            ("reconnect_max_delay", reconnect_max_delay),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, not {value!r}")
+        for name, size in (
+            ("message_queue_size", message_queue_size),
+            ("max_message_size", max_message_size),
+            ("outbox_size", outbox_size),
+        ):
+            if not (isinstance(size, int) and size > 0):
+                raise ValueError(f"{name} must be a positive int, not {size!r}")
+        self.connect_timeout = connect_timeout
+        self.close_timeout = close_timeout
+        self.keepalive_interval = keepalive_interval
+        self.keepalive_timeout = keepalive_timeout
+        self.reconnect_initial_delay = reconnect_initial_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.message_queue_size = message_queue_size
+        self.max_message_size = max_message_size
+        self.outbox_size = outbox_size
+
+        self._outbox: collections.deque[str] = collections.deque()
+        # Serialises writes, so a reconnect's restoration goes out before anything else.
+        self._send_lock = trio.Lock()
+        # A connection that is open but not yet restored takes no ordinary frames.
+        self._ready = connection is not None
+        self._first_attempt = trio.Event()
+        self._run_scope: trio.CancelScope | None = None
+        self._finished = trio.Event()
+        self._finished.set()
+        self._stop_requested = False
+        self._random = random.Random()  # noqa: S311 - jitter, not secrets
+
+    def connect(self, websocket: trio_websocket.WebSocketConnection | None) -> None:
+        """Set the connection, or clear it with ``None``."""
+        TrioNeuroAPI.connect(self, websocket)
+        self._ready = websocket is not None
+
+    def bind_handlers(self) -> None:
+        """Bind :meth:`handle_connect` to the ``"connect"`` event."""
+        self.register_handler("connect", self.handle_connect)
+
+    # ------------------------------------------------------------ hooks
+
+    def websocket_connect_failed(self) -> None:
+        """React to a failed connection attempt.  The default logs it."""
+        logger.warning("could not connect to Neuro; will retry")
+
+    async def websocket_connect_successful(self) -> None:
+        """React to each successful connection (state already restored).
+
+        The default logs it and makes a trio checkpoint.
+        """
+        logger.info("connected to Neuro")
+        await trio.lowlevel.checkpoint()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def wait_for_websocket(self) -> None:
+        """Return once the first connection attempt has succeeded or failed.
+
+        Check :attr:`not_connected` afterwards to learn which.
+        """
+        await self._first_attempt.wait()
+
+    async def handle_connect(self, event: Event[str | None]) -> None:
+        """Connect to ``event.data`` (or :func:`default_url`) and stay connected.
+
+        Reads and dispatches messages, reconnecting with backoff when the connection
+        fails or drops.  Returns only after :meth:`stop`.  A URL that is not a
+        websocket URL is logged and ends the call at once (nothing to retry).
+        """
+        try:
+            url = check_url(event.data or default_url())
+        except ValueError as exc:
+            logger.error("cannot connect to Neuro: %s", exc)
+            self.websocket_connect_failed()
+            self._first_attempt.set()
+            return
+        if not self._finished.is_set():
+            logger.warning("ignoring connect to %s: already connecting or connected", url)
+            await trio.lowlevel.checkpoint()
+            return
+        self._finished = trio.Event()
+        self._stop_requested = False
+        failures = 0
+        try:
+            with trio.CancelScope() as self._run_scope:
+                while not self._stop_requested:
+                    if await self._run_connection(url):
+                        failures = 0
+                    else:
+                        failures += 1
+                    if self.stop_requested:  # stop() ran while we were connected
+                        break
+                    delay = self._reconnect_delay(failures)
+                    logger.info("reconnecting to Neuro in %.2f s", delay)
+                    await trio.sleep(delay)
+        finally:
+            self._run_scope = None
+            self.connect(None)
+            self._first_attempt.set()
+            self._finished.set()
+
+    def _reconnect_delay(self, failures: int) -> float:
+        ceiling = min(self.reconnect_max_delay, self.reconnect_initial_delay * 2.0**failures)
+        return ceiling * self._random.uniform(0.5, 1.0)
+
+    async def _run_connection(self, url: str) -> bool:
+        """Open one connection and serve it until it ends; return whether it opened."""
+        async with trio.open_nursery() as nursery:
+            try:
+                with trio.fail_after(self.connect_timeout):
+                    websocket = await trio_websocket.connect_websocket_url(
+                        nursery,
+                        url,
+                        message_queue_size=self.message_queue_size,
+                        max_message_size=self.max_message_size,
+                    )
+            except (
+                OSError,
+                trio.TooSlowError,
+                trio.BrokenResourceError,
+                trio_websocket.HandshakeError,
+                trio_websocket.ConnectionClosed,
+            ) as exc:
+                logger.info("connecting to %s failed: %r", url, exc)
+                nursery.cancel_scope.cancel()
+                self.websocket_connect_failed()
+                self._first_attempt.set()
+                return False
+            try:
+                await self._serve(websocket, nursery)
+            finally:
+                self.connect(None)
+                self._handler_nursery = None
+                self._first_attempt.set()
+                stale = self.forget_unanswered()
+                if stale:
+                    logger.warning("connection lost with %d actions unanswered", len(stale))
+                with trio.move_on_after(self.close_timeout) as cleanup:
+                    cleanup.shield = True
+                    await websocket.aclose()
+                nursery.cancel_scope.cancel()
+        return True
+
+    async def _serve(
+        self, websocket: trio_websocket.WebSocketConnection, nursery: trio.Nursery
+    ) -> None:
+        self.connect(websocket)
+        self._ready = False  # until _restore_after_connect has run
+        self._handler_nursery = nursery
+        try:
+            await self._restore_after_connect()
+        except trio_websocket.ConnectionClosed:
+            logger.info("connection closed while restoring state")
+            return
+        self._first_attempt.set()
+        nursery.start_soon(self._keepalive, websocket, nursery.cancel_scope)
+        try:
+            await self.websocket_connect_successful()
+        except trio_websocket.ConnectionClosed:
+            return
+        except Exception:
+            logger.exception("websocket_connect_successful raised; staying connected")
+        await self._read_loop()
+
+    async def _restore_after_connect(self) -> None:
+        async with self._send_lock:
+            await self.write_to_websocket(self._commands.startup())
+            if self._actions:
+                await self.write_to_websocket(
+                    self._commands.register_actions(list(self._actions.values()))
+                )
+            if self._pending_force is not None:
+                await self.write_to_websocket(self._pending_force.frame)
+            while self._outbox:
+                await self.write_to_websocket(self._outbox[0])
+                self._outbox.popleft()
+            self._ready = True
+
+    async def _keepalive(
+        self, websocket: trio_websocket.WebSocketConnection, scope: trio.CancelScope
+    ) -> None:
+        while True:
+            await trio.sleep(self.keepalive_interval)
+            with trio.move_on_after(self.keepalive_timeout) as waiting:
+                try:
+                    await websocket.ping()
+                except trio_websocket.ConnectionClosed:
+                    return
+            if waiting.cancelled_caught:
+                logger.warning(
+                    "Neuro did not answer a ping within %g s; the connection is"
+                    " half-open, reconnecting",
+                    self.keepalive_timeout,
+                )
+                scope.cancel()
+                return
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                await self.read_message()
+            except (trio_websocket.ConnectionClosed, trio.BrokenResourceError) as exc:
+                logger.info("connection to Neuro closed: %r", exc)
+                return
+            except (ActionMessageError, ActionMessageTypeError) as exc:
+                logger.warning("invalid action message from Neuro: %s", exc.reason)
+                if exc.action_id is not None:
+                    await self.send_action_result(
+                        exc.action_id, False, f"Invalid action message: {exc.reason}."
+                    )
+            except Exception:
+                logger.exception("error while handling a message from Neuro; continuing")
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether :meth:`stop` was called since the last :meth:`handle_connect`."""
+        return self._stop_requested
+
+    async def stop(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the websocket and end :meth:`handle_connect`; no reconnect after it.
+
+        Returns within about ``close_timeout`` seconds even when the server does not
+        answer the close.  Safe to call at any time, and more than once.
+        """
+        self._stop_requested = True
+        websocket = self._websocket
+        if websocket is not None:
+            with trio.move_on_after(self.close_timeout):
+                await websocket.aclose(code, reason)
+        if self._run_scope is not None:
+            self._run_scope.cancel()
+            with trio.move_on_after(self.close_timeout):
+                await self._finished.wait()
+        self.connect(None)
+        self._ready = False
+        await trio.lowlevel.checkpoint()
+
+    # ------------------------------------------------------------ sending
+
+    async def _send_frame(
+        self, frame: str, kind: str, commit: Callable[[], None] | None = None
+    ) -> None:
+        async with self._send_lock:
+            if commit is not None:
+                commit()
+            if self._websocket is not None and self._ready:
+                try:
+                    await self.write_to_websocket(frame)
+                except trio_websocket.ConnectionClosed:
+                    pass
+                else:
+                    return
+            self._hold(frame, kind)
+
+    def _hold(self, frame: str, kind: str) -> None:
+        """Keep or drop a frame that could not be sent (see the module docstring)."""
+        if kind in (OutgoingKind.CONTEXT, OutgoingKind.SHUTDOWN_READY):
+            if len(self._outbox) >= self.outbox_size:
+                raise OutboxFullError(
+                    f"{len(self._outbox)} messages are waiting for Neuro to reconnect;"
+                    " not queueing more"
+                )
+            self._outbox.append(frame)
+            logger.debug("queued %s until Neuro reconnects", kind)
+        elif kind == OutgoingKind.RESULT:
+            logger.warning("dropping an action result: the connection it answers is gone")
+        else:
+            logger.debug("not connected: %s will be restored on reconnect", kind)
+
+    @property
+    def queued_messages(self) -> int:
+        """Frames waiting in the outbox for the next connection."""
+        return len(self._outbox)
