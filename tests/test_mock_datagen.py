@@ -169,9 +169,7 @@ property_names = st.text("abcdefgh_", min_size=1, max_size=6)
 def object_schemas(
     draw: st.DrawFn, children: st.SearchStrategy[Any], min_size: int = 0
 ) -> dict[str, Any]:
-    properties = draw(
-        st.dictionaries(property_names, children, min_size=min_size, max_size=4)
-    )
+    properties = draw(st.dictionaries(property_names, children, min_size=min_size, max_size=4))
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     names = sorted(properties)
     required = draw(st.lists(st.sampled_from(names), unique=True)) if names else []

@@ -199,9 +199,7 @@ def test_draw() -> None:
     assert board.is_over
     assert board.winner is None
     assert board.legal_columns() == []
-    assert board.describe_invalid_move(1) == (
-        "the game is over: the board is full (a draw)"
-    )
+    assert board.describe_invalid_move(1) == ("the game is over: the board is full (a draw)")
 
 
 def test_full_column() -> None:
@@ -303,11 +301,7 @@ def test_game_win_and_new_game() -> None:
     game = Game(clock=clock, first=NEURO)
     assert game.status == "Neuro is thinking\N{HORIZONTAL ELLIPSIS}"
     for column in [1, 2, 1, 2, 1, 2]:
-        ok, _ = (
-            game.apply_opponent_move(column)
-            if game.turn is NEURO
-            else game.human_click(column)
-        )
+        ok, _ = game.apply_opponent_move(column) if game.turn is NEURO else game.human_click(column)
         assert ok
         clock.now += 1
     ok, message = game.apply_opponent_move(1)
@@ -489,9 +483,7 @@ def test_render_bubble_and_win_highlight() -> None:
     layout = renderer.layout
     bubble_y = layout.bubble_top + layout.cell // 4
     changed = [
-        x
-        for x in range(0, 700, 5)
-        if surface.get_at((x, bubble_y)) != before.get_at((x, bubble_y))
+        x for x in range(0, 700, 5) if surface.get_at((x, bubble_y)) != before.get_at((x, bubble_y))
     ]
     assert changed
     assert any(min(surface.get_at((x, bubble_y))[:3]) > 200 for x in changed)

@@ -330,7 +330,10 @@ class AbstractNeuroAPI(abc.ABC):
         await self._send_frame(frame, OutgoingKind.FORCE, commit)
 
     async def send_action_result(
-        self, id: str, success: bool, message: str | None = None  # noqa: A002
+        self,
+        id: str,  # noqa: A002 - the published name
+        success: bool,
+        message: str | None = None,
     ) -> None:
         """Send ``action/result``: the one answer to Neuro's action *id*.
 

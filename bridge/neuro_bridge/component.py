@@ -287,9 +287,8 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
 
     def _unknown_action_message(self, action: ActionRequested) -> str:
         available = ", ".join(name for name in self._actions if name in self._bindings)
-        return (
-            f"There is no action called {action.name!r} right now."
-            + (f" Available actions: {available}." if available else " No actions are available.")
+        return f"There is no action called {action.name!r} right now." + (
+            f" Available actions: {available}." if available else " No actions are available."
         )
 
     @staticmethod
@@ -406,4 +405,3 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
 
 class _RejectedDataError(Exception):
     """Internal: the action's data failed parsing or validation (message for Neuro)."""
-

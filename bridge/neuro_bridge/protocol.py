@@ -116,9 +116,7 @@ def check_action_name(name: object) -> str:
     return name
 
 
-def _check_schema(
-    instance: Action, attribute: attrs.Attribute[Any], value: object
-) -> None:
+def _check_schema(instance: Action, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
     try:
@@ -137,13 +135,10 @@ def _check_name(instance: Action, attribute: attrs.Attribute[Any], value: object
     check_action_name(value)
 
 
-def _check_description(
-    instance: Action, attribute: attrs.Attribute[Any], value: object
-) -> None:
+def _check_description(instance: Action, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise LocalProtocolError(
-            f"action {instance.name!r}: description must be a str,"
-            f" not {type(value).__name__}"
+            f"action {instance.name!r}: description must be a str, not {type(value).__name__}"
         )
 
 
@@ -558,8 +553,7 @@ def _parse_speech_finished(data: object, frame: str) -> NeuroEvent:
         ):
             return SpeechFinished(is_final=is_final, cancelled=cancelled, reason=reason)
     return MalformedMessage(
-        reason='speech_finished needs a bool "isFinal" (optional bool "cancelled",'
-        ' str "reason")',
+        reason='speech_finished needs a bool "isFinal" (optional bool "cancelled", str "reason")',
         frame=frame,
     )
 

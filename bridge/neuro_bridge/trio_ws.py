@@ -33,6 +33,7 @@ import collections
 import logging
 import os
 import random
+import ssl
 import urllib.parse
 from typing import TYPE_CHECKING, Callable, Final
 
@@ -341,14 +342,33 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         ceiling = min(self.reconnect_max_delay, self.reconnect_initial_delay * 2.0**failures)
         return ceiling * self._random.uniform(0.5, 1.0)
 
+    async def _open_stream(self, url: str) -> trio.SocketStream | trio.SSLStream[trio.SocketStream]:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme == "wss":
+            return await trio.open_ssl_over_tcp_stream(
+                host, parts.port or 443, ssl_context=ssl.create_default_context()
+            )
+        return await trio.open_tcp_stream(host, parts.port or 80)
+
     async def _run_connection(self, url: str) -> bool:
-        """Open one connection and serve it until it ends; return whether it opened."""
+        """Open one connection and serve it until it ends; return whether it opened.
+
+        The TCP stream is opened here and always closed here: trio-websocket 0.12
+        leaves a client's socket open when the server closes first.
+        """
+        parts = urllib.parse.urlsplit(url)
+        resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         async with trio.open_nursery() as nursery:
+            stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] | None = None
             try:
                 with trio.fail_after(self.connect_timeout):
-                    websocket = await trio_websocket.connect_websocket_url(
+                    stream = await self._open_stream(url)
+                    websocket = await trio_websocket.wrap_client_stream(
                         nursery,
-                        url,
+                        stream,
+                        parts.netloc,
+                        resource,
                         message_queue_size=self.message_queue_size,
                         max_message_size=self.max_message_size,
                     )
@@ -360,6 +380,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 trio_websocket.ConnectionClosed,
             ) as exc:
                 logger.info("connecting to %s failed: %r", url, exc)
+                if stream is not None:
+                    await trio.aclose_forcefully(stream)
                 nursery.cancel_scope.cancel()
                 self.websocket_connect_failed()
                 self._first_attempt.set()
@@ -376,6 +398,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 with trio.move_on_after(self.close_timeout) as cleanup:
                     cleanup.shield = True
                     await websocket.aclose()
+                await trio.aclose_forcefully(stream)
                 nursery.cancel_scope.cancel()
         return True
 

@@ -199,9 +199,7 @@ class Renderer:
         layout = self.layout
         x, _ = layout.cell_center(column, 1)
         stripe = pygame.Surface((layout.cell, ROWS * layout.cell), pygame.SRCALPHA)
-        pygame.draw.rect(
-            stripe, (255, 255, 255, 22), stripe.get_rect(), 0, layout.cell // 3
-        )
+        pygame.draw.rect(stripe, (255, 255, 255, 22), stripe.get_rect(), 0, layout.cell // 3)
         self.surface.blit(stripe, (x - layout.cell // 2, layout.top))
         ghost = self._discs[player].copy()
         ghost.set_alpha(235)
@@ -226,9 +224,7 @@ class Renderer:
                 line, (255, 255, 255, 150), ends[0], ends[1], max(2, layout.cell // 10)
             )
             for end in ends:
-                pygame.draw.circle(
-                    line, (255, 255, 255, 150), end, max(1, layout.cell // 20)
-                )
+                pygame.draw.circle(line, (255, 255, 255, 150), end, max(1, layout.cell // 20))
             self.surface.blit(line, (0, 0))
         ring = self._ring.copy()
         ring.set_alpha(round(200 + 55 * pulse))
@@ -254,9 +250,7 @@ class Renderer:
         self.surface.blit(text, rect)
         if state.hint:
             hint = self._hint_font.render(state.hint, True, _HINT)
-            self.surface.blit(
-                hint, hint.get_rect(center=(layout.width // 2, layout.hint_y))
-            )
+            self.surface.blit(hint, hint.get_rect(center=(layout.width // 2, layout.hint_y)))
 
     def _draw_bubble(self, speaker: str, taunt: str) -> None:
         layout = self.layout
@@ -268,8 +262,7 @@ class Renderer:
         name_width = name.get_width() + font.size(" ")[0]
         lines = _wrap(font, taunt, max_width, first_indent=name_width, max_lines=2)
         text_width = max(
-            font.size(line)[0] + (name_width if i == 0 else 0)
-            for i, line in enumerate(lines)
+            font.size(line)[0] + (name_width if i == 0 else 0) for i, line in enumerate(lines)
         )
         box = pygame.Rect(0, 0, text_width + 2 * margin, len(lines) * line_height)
         box.height += margin
@@ -285,9 +278,7 @@ class Renderer:
             (icon_center[0] + icon.get_width() // 2 + 3, box.centery + margin // 3),
         ]
         shadow = pygame.Surface(box.inflate(8, 8).size, pygame.SRCALPHA)
-        pygame.draw.rect(
-            shadow, (0, 0, 0, 70), shadow.get_rect().inflate(-4, -4), 0, radius
-        )
+        pygame.draw.rect(shadow, (0, 0, 0, 70), shadow.get_rect().inflate(-4, -4), 0, radius)
         self.surface.blit(shadow, box.move(3, 4).inflate(8, 8))
         pygame.draw.polygon(self.surface, _BUBBLE_EDGE, tail)
         pygame.draw.rect(self.surface, _BUBBLE, box, 0, radius)
@@ -334,9 +325,7 @@ class Renderer:
             colour = _mix(_BOARD_LIGHT, _BOARD_DARK, y / big.get_height())
             pygame.draw.line(big, colour, (0, y), (big.get_width(), y))
         mask = pygame.Surface(big.get_size(), pygame.SRCALPHA)
-        pygame.draw.rect(
-            mask, (255, 255, 255, 255), mask.get_rect(), 0, layout.cell // 4 * ss
-        )
+        pygame.draw.rect(mask, (255, 255, 255, 255), mask.get_rect(), 0, layout.cell // 4 * ss)
         big.blit(mask, (0, 0), special_flags=pygame.BLEND_RGBA_MULT)
         # A thin lighter edge all around.
         pygame.draw.rect(
