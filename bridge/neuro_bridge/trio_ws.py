@@ -386,6 +386,10 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 self.websocket_connect_failed()
                 self._first_attempt.set()
                 return False
+            except BaseException:  # cancelled (stop() while connecting) or a bug
+                if stream is not None:
+                    await trio.aclose_forcefully(stream)
+                raise
             try:
                 await self._serve(websocket, nursery)
             finally:
@@ -504,13 +508,17 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         async with self._send_lock:
             if commit is not None:
                 commit()
-            if self._websocket is not None and self._ready:
+            websocket = self._websocket
+            if websocket is not None and self._ready:
                 try:
                     await self.write_to_websocket(frame)
                 except trio_websocket.ConnectionClosed:
                     pass
                 else:
-                    return
+                    # A write can race the reader noticing a dead peer and still
+                    # "succeed" into the socket buffer; then it went nowhere.
+                    if websocket.closed is None or websocket.closed.code != 1006:
+                        return
             self._hold(frame, kind)
 
     def _hold(self, frame: str, kind: str) -> None:
