@@ -102,9 +102,41 @@ HandlerReturn = Union[ActionResult, None, bool, str, tuple[bool, Optional[str]]]
 ActionHandler = Callable[[dict[str, Any]], Union[HandlerReturn, Awaitable[HandlerReturn]]]
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (_INFINITY, -_INFINITY):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
+_INFINITY: Final = float("inf")
+# Action data is strict JSON: NaN and infinities (which slip past "minimum" and
+# "maximum" checks) are refused as invalid JSON.
+_DATA_DECODER: Final = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant)
+
+
+def _loads_data(text: str) -> Any:
+    """Decode an action's ``data`` string; raise ValueError for anything not strict JSON."""
+    try:
+        value, end = _DATA_DECODER.raw_decode(text)
+    except ValueError:
+        return _DATA_DECODER.decode(text)  # leading whitespace, or raise the precise error
+    if end != len(text):
+        return _DATA_DECODER.decode(text)  # trailing whitespace, or raise "Extra data"
+    return value
+
+
+#: The result of a handler that returned ``None`` (immutable, so shared).
+_SUCCESS: Final = ActionResult(True)
+
+
 def _to_result(action_name: str, value: object) -> ActionResult:
     if value is None:
-        return ActionResult(True)
+        return _SUCCESS
     if isinstance(value, ActionResult):
         result = value
     elif isinstance(value, bool):
@@ -266,15 +298,16 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             else:
                 await self._run_async_handler(action, binding, data)
             return
+        # Sync handler: run inline; a plain ``None`` return is the fast path.
         started = time.perf_counter()
         try:
             value = binding.handler(data)
-            if inspect.isawaitable(value):
+            if value is not None and inspect.isawaitable(value):
                 value = await value
         except Exception as exc:
             result = self._handler_failed(action, exc)
         else:
-            result = _to_result(action.name, value)
+            result = _SUCCESS if value is None else _to_result(action.name, value)
         elapsed = time.perf_counter() - started
         if elapsed > self.action_timeout:
             logger.warning(
@@ -297,16 +330,18 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             if raw is not None and raw.strip() not in ("", "{}", "null"):
                 logger.debug("ignoring data %.80r for parameterless %r", raw, binding.action.name)
             return {}
-        if raw is None or not raw.strip():
+        if raw is None:
             data: Any = {}
         else:
             try:
-                data = json.loads(raw)
+                data = _loads_data(raw)
             except ValueError as exc:
-                raise _RejectedDataError(
-                    f"The data for {binding.action.name!r} is not valid JSON ({exc})."
-                    " Send a JSON object that matches the action's schema."
-                ) from None
+                if raw.strip():
+                    raise _RejectedDataError(
+                        f"The data for {binding.action.name!r} is not valid JSON ({exc})."
+                        " Send a JSON object that matches the action's schema."
+                    ) from None
+                data = {}
         try:
             binding.validator(data)
         except SchemaValidationError as exc:
@@ -349,7 +384,12 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             still = [name for name in binding.unregister_on_success if name in self._actions]
             if still:
                 await self.unregister_actions(still)
-        await self._answer(action, result)
+        if action.id not in self._unanswered:  # _answer, inlined: this is the hot path
+            logger.warning(
+                "not answering action %r (id %r): its connection is gone", action.name, action.id
+            )
+            return
+        await self.send_action_result(action.id, result.success, result.message)
 
     async def _answer(self, action: ActionRequested, result: ActionResult) -> None:
         if not self.is_unanswered(action.id):

@@ -58,8 +58,36 @@ logger = logging.getLogger(__name__)
 _ACTION_NAME = re.compile(r"[a-z0-9_-]+")
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode
+_DECODER = json.JSONDecoder()
+
+
+def _utf8_safe(text: str, value: object) -> str:
+    # A lone surrogate (e.g. an id Neuro sent as "\ud800") cannot be sent in a text
+    # frame; escaping everything keeps the same JSON value and makes it sendable.
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ENCODE_ASCII(value)
+    return text
+
+
 def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _utf8_safe(_ENCODE(value), value)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for a str, faster on the common case (no surrounding whitespace)."""
+    try:
+        value, end = _DECODER.raw_decode(text)
+    except ValueError:
+        return _DECODER.decode(text)  # leading whitespace, or raise the precise error
+    if end != len(text):
+        return _DECODER.decode(text)  # trailing whitespace, or raise "Extra data"
+    return value
 
 
 # ---------------------------------------------------------------- errors
@@ -310,17 +338,24 @@ class GameCommands:
         A failure needs a *message*: Neuro retries a failed forced action and
         should know why it failed.
         """
-        _check_str(action_id, "action id")
-        _check_bool(success, "success")
+        # The hot path of every action: built by hand, no dict, no json.dumps call.
+        if type(action_id) is not str:
+            _check_str(action_id, "action id")
+        if success is True:
+            success_json = "true"
+        elif success is False:
+            success_json = "false"
+        else:
+            raise LocalProtocolError(f"success must be a bool, not {type(success).__name__}")
+        id_json = _utf8_safe(_ENCODE(action_id), action_id)
         if message is None:
             if not success:
                 raise LocalProtocolError("a failed action result needs a message for Neuro")
-            return self._frame("action/result", f'{{"id":{_dumps(action_id)},"success":true}}')
+            return f'{self._prefixes["action/result"]},"data":{{"id":{id_json},"success":true}}}}'
         _check_str(message, "result message")
-        return self._frame(
-            "action/result",
-            f'{{"id":{_dumps(action_id)},"success":{"true" if success else "false"},'
-            f'"message":{_dumps(message)}}}',
+        return (
+            f'{self._prefixes["action/result"]},"data":{{"id":{id_json},'
+            f'"success":{success_json},"message":{_dumps(message)}}}}}'
         )
 
     def shutdown_ready(self) -> str:
@@ -444,7 +479,7 @@ def parse_neuro_message(frame: str | bytes | bytearray | memoryview) -> NeuroEve
         except UnicodeDecodeError:
             return MalformedMessage(reason="binary frame is not UTF-8 text", frame=repr(frame[:80]))
     try:
-        message = json.loads(frame)
+        message = _loads(frame)
     except ValueError as exc:
         return MalformedMessage(reason=f"not valid JSON: {exc}", frame=frame)
     if not isinstance(message, dict):
@@ -489,8 +524,9 @@ def _parse_action(data: object, frame: str) -> NeuroEvent:
         )
     action_id = data.get("id")
     recoverable_id = action_id if isinstance(action_id, str) else None
-    keys = data.keys()
-    if keys - _ACTION_KEYS or not keys >= {"id", "name"}:
+    size = len(data)
+    if size > 3 or "id" not in data or "name" not in data or (size == 3 and "data" not in data):
+        keys = data.keys()
         problems = []
         missing = sorted({"id", "name"} - keys)
         extra = sorted(keys - _ACTION_KEYS)
