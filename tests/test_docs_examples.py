@@ -22,7 +22,7 @@ async def test_quickstart_example_plays_a_game() -> None:
         with trio.fail_after(WAIT):
             for number, guess in enumerate([3, 9, 7]):
                 await connection.wait_for(
-                    lambda _: connection.commands().count("actions/force") > number
+                    lambda _, n=number: connection.commands().count("actions/force") > n
                 )
                 await connection.send(
                     action_frame(f"g{number}", "guess_number_pick", {"number": guess})
