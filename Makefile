@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs bench venv clean
+.PHONY: demo test lint typecheck docs bench venv clean compat39
 
 venv: $(STAMP)
 
@@ -39,5 +39,15 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/protocol_cpu.py
 
+## The runtime on Python 3.9 (what Ren'Py 8.0-8.3 ship), with the oldest
+## dependency versions pip picks there (trio 0.31, wsproto 1.2).  Not part of `test`:
+## it needs a python3.9 (with pyenv: PYENV_VERSION=3.9.18).
+PYTHON39 ?= python3.9
+compat39:
+	$(PYTHON39) -m venv .venv39
+	.venv39/bin/python -m pip install --quiet . pytest pytest-trio
+	.venv39/bin/python -m pytest -p no:cacheprovider tests/test_trio_ws.py \
+		tests/test_trio_ws_examples.py tests/test_docs_examples.py tests/test_exports.py
+
 clean:
-	rm -rf $(VENV) docs/_build
+	rm -rf $(VENV) .venv39 docs/_build
