@@ -196,13 +196,18 @@ def compile_validator(schema: Mapping[str, Any]) -> DataValidator:
     Raises:
         InvalidSchemaError: If fastjsonschema rejects the schema itself.
     """
-    key = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    try:
+        key = json.dumps(schema, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:  # unserialisable value, or mixed key types
+        raise InvalidSchemaError(f"the action schema is not valid JSON: {exc}") from exc
     validator = _cache.get(key)
     if validator is not None:
         return validator
     try:
         compiled: DataValidator = fastjsonschema.compile(json.loads(key))
-    except fastjsonschema.JsonSchemaDefinitionException as exc:
+    except Exception as exc:
+        # Not only JsonSchemaDefinitionException: a malformed schema can make
+        # fastjsonschema raise re.error, AttributeError, TypeError, ...
         raise InvalidSchemaError(f"the action schema is not a valid JSON schema: {exc}") from exc
     with _cache_lock:
         return _cache.setdefault(key, compiled)
