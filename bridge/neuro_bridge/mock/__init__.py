@@ -1,7 +1,58 @@
-"""The stand-in Neuro: a test server that plays games the way Neuro would.
+"""The stand-in Neuro: a test server that plays games, attacks them, checks them.
 
-It also checks that a game follows the protocol's rules and can send hostile data
-(see :mod:`neuro_bridge.mock.datagen`).
+It listens like Neuro's websocket server, plays each ``actions/force`` with data
+generated from the action's schema, can send unforced actions and hostile input
+("chaos"), and checks every message a game sends against the Neuro API's rules.
+
+Layout (each module states its contract):
+
+* :mod:`.records` -- immutable records: :class:`Finding`, registered actions,
+  forces, results, game messages.
+* :mod:`.rules` -- the sans-IO :class:`ConformanceChecker` and the rule ids.
+* :mod:`.datagen` -- valid and hostile action data from a schema.
+* :mod:`.chaos` -- hostile probes and how to judge the answers.
+* :mod:`.session` -- one connection: the player and the driving API.
+* :mod:`.server` -- :class:`MockNeuro` and :class:`MockConfig`.
+* :mod:`.transcript` -- the readable transcript, summary and JSON report.
+* :mod:`.console` -- typed commands for the ``neuro-bridge mock`` console.
+* :mod:`.pytest_plugin` -- the ``mock_neuro`` fixture.
+* :mod:`.cli` -- ``neuro-bridge mock``.
 """
 
 from __future__ import annotations
+
+from neuro_bridge.mock.chaos import ChaosKind as ChaosKind
+from neuro_bridge.mock.chaos import ChaosOutcome as ChaosOutcome
+from neuro_bridge.mock.records import Finding as Finding
+from neuro_bridge.mock.records import ForceRecord as ForceRecord
+from neuro_bridge.mock.records import GameMessage as GameMessage
+from neuro_bridge.mock.records import RegisteredAction as RegisteredAction
+from neuro_bridge.mock.records import ResultRecord as ResultRecord
+from neuro_bridge.mock.rules import RULES as RULES
+from neuro_bridge.mock.rules import ConformanceChecker as ConformanceChecker
+from neuro_bridge.mock.server import ALL_CHAOS as ALL_CHAOS
+from neuro_bridge.mock.server import MockConfig as MockConfig
+from neuro_bridge.mock.server import MockNeuro as MockNeuro
+from neuro_bridge.mock.session import GENERATE as GENERATE
+from neuro_bridge.mock.session import GameDisconnectedError as GameDisconnectedError
+from neuro_bridge.mock.session import MockSession as MockSession
+from neuro_bridge.mock.transcript import Transcript as Transcript
+
+__all__ = [
+    "ALL_CHAOS",
+    "GENERATE",
+    "RULES",
+    "ChaosKind",
+    "ChaosOutcome",
+    "ConformanceChecker",
+    "Finding",
+    "ForceRecord",
+    "GameDisconnectedError",
+    "GameMessage",
+    "MockConfig",
+    "MockNeuro",
+    "MockSession",
+    "RegisteredAction",
+    "ResultRecord",
+    "Transcript",
+]

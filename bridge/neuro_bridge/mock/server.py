@@ -1,0 +1,281 @@
+"""MockNeuro: the stand-in Neuro's websocket server, and its configuration.
+
+:class:`MockNeuro` accepts game connections with trio-websocket and gives each its
+own :class:`~neuro_bridge.mock.session.MockSession`; games never see each other's
+traffic.  Findings and chaos outcomes of every connection are collected in order
+on the server.  Usage::
+
+    mock = MockNeuro(MockConfig(port=0, force_delay=0.2))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(mock.serve)      # listening: mock.port, mock.url are set
+        session = await mock.wait_for_game()
+        ...
+        mock.stop()                          # closes every connection; serve() returns
+    assert not mock.findings
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import trio
+import trio_websocket
+
+from neuro_bridge.mock.chaos import ChaosKind
+from neuro_bridge.mock.rules import RESULT_TIMEOUT
+from neuro_bridge.mock.session import MockSession
+from neuro_bridge.mock.transcript import build_report, format_summary
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from neuro_bridge.mock.chaos import ChaosOutcome
+    from neuro_bridge.mock.records import Finding
+    from neuro_bridge.mock.transcript import Transcript
+
+__all__ = ["ALL_CHAOS", "DEFAULT_HOST", "DEFAULT_PORT", "MockConfig", "MockNeuro"]
+
+logger = logging.getLogger(__name__)
+
+#: Where the stand-in listens by default: loopback only.
+DEFAULT_HOST: Final = "127.0.0.1"
+#: The port every Neuro test server uses.
+DEFAULT_PORT: Final = 8000
+#: Every chaos kind (what ``--chaos`` turns on).
+ALL_CHAOS: Final = frozenset(ChaosKind)
+
+
+def _to_chaos(value: Iterable[ChaosKind | str]) -> frozenset[ChaosKind]:
+    return frozenset(ChaosKind(kind) for kind in value)
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not (isinstance(value, (int, float)) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a number >= 0, not {value!r}")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not (isinstance(value, (int, float)) and value > 0):
+        raise ValueError(f"{attribute.name} must be a number > 0, not {value!r}")
+
+
+def _probability(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not (isinstance(value, (int, float)) and 0 <= value <= 1):
+        raise ValueError(f"{attribute.name} must be between 0 and 1, not {value!r}")
+
+
+def _character(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value not in (None, "neuro", "evil"):
+        raise ValueError(f"character must be 'neuro', 'evil' or None, not {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class MockConfig:
+    """How the stand-in Neuro behaves.  Every field has a default.
+
+    Attributes:
+        host: Address to listen on (loopback by default; ``"0.0.0.0"`` only if asked).
+        port: Port to listen on; 0 picks a free one (see :attr:`MockNeuro.port`).
+        force_delay: Seconds between a force (or a failed attempt) and the action.
+        max_retries: Retries of a force after ``success: false`` before giving up.
+        result_timeout: Seconds Neuro waits for an ``action/result`` (20 in reality).
+        auto_play: Play forces automatically (off: use
+            :meth:`MockSession.force <neuro_bridge.mock.session.MockSession.force>`).
+        unforced_rate: Unforced actions per second on average (0: none).
+        chaos: The :class:`~neuro_bridge.mock.chaos.ChaosKind` probes to send
+            (kinds or their values; :data:`ALL_CHAOS` for all).
+        chaos_interval: Seconds between chaos probes.
+        chaos_grace: Seconds a probe that expects no result waits before judging
+            (the game must still be connected).
+        character: Send a startup acknowledgement as ``"neuro"`` or ``"evil"``
+            after each ``startup`` (``None``: never, like the test servers).
+        reregister_on_connect: Send ``actions/reregister_all`` on connect.
+        extra_key_probability: Chance that generated data gets an unknown key
+            (where the schema allows one, as Neuro's test server does).
+        omit_optional_probability: Chance that an optional property is left out.
+        seed: Seed for all random choices (``None``: unpredictable).
+        close_timeout: Seconds allowed for closing a connection.
+        max_message_size: Largest frame accepted from a game, in bytes.
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    force_delay: float = attrs.field(default=0.5, validator=_non_negative)
+    max_retries: int = attrs.field(default=3, validator=_non_negative)
+    result_timeout: float = attrs.field(default=RESULT_TIMEOUT, validator=_positive)
+    auto_play: bool = True
+    unforced_rate: float = attrs.field(default=0.0, validator=_non_negative)
+    chaos: frozenset[ChaosKind] = attrs.field(default=frozenset(), converter=_to_chaos)
+    chaos_interval: float = attrs.field(default=2.0, validator=_non_negative)
+    chaos_grace: float = attrs.field(default=0.5, validator=_non_negative)
+    character: str | None = attrs.field(default=None, validator=_character)
+    reregister_on_connect: bool = True
+    extra_key_probability: float = attrs.field(default=0.0, validator=_probability)
+    omit_optional_probability: float = attrs.field(default=0.25, validator=_probability)
+    seed: int | None = None
+    close_timeout: float = attrs.field(default=1.0, validator=_positive)
+    max_message_size: int = attrs.field(default=16 * 2**20, validator=_positive)
+
+
+class MockNeuro:
+    """The stand-in Neuro server.
+
+    Args:
+        config: Its behaviour (default: :class:`MockConfig` defaults).
+        transcript: Where to write the conversation, if anywhere.
+
+    Attributes:
+        config: The configuration.
+        sessions: Every connection so far, oldest first (closed ones included).
+    """
+
+    def __init__(
+        self, config: MockConfig | None = None, *, transcript: Transcript | None = None
+    ) -> None:
+        self.config = config if config is not None else MockConfig()
+        self.transcript = transcript
+        self.sessions: list[MockSession] = []
+        self._findings: list[Finding] = []
+        self._chaos: list[ChaosOutcome] = []
+        self._port: int | None = None
+        self._stop = trio.Event()
+        self._changed = trio.Event()
+        self._handed_out = 0
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def port(self) -> int:
+        """The port it listens on.
+
+        Raises:
+            RuntimeError: Before :meth:`serve` has started listening.
+        """
+        if self._port is None:
+            raise RuntimeError("the stand-in Neuro is not listening yet")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The URL games connect to, e.g. ``ws://127.0.0.1:8000``."""
+        host = self.config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"ws://{host}:{self.port}"
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every rule broken on any connection so far, in order (a copy)."""
+        return list(self._findings)
+
+    @property
+    def chaos_outcomes(self) -> list[ChaosOutcome]:
+        """Every chaos probe's outcome on any connection so far (a copy)."""
+        return list(self._chaos)
+
+    def summary(self) -> str:
+        """Return the human-readable summary of findings and chaos outcomes."""
+        return format_summary(self._findings, self._chaos)
+
+    def report(self) -> dict[str, Any]:
+        """Return the JSON-ready report (see :func:`~neuro_bridge.mock.transcript.build_report`)."""
+        return build_report(self._findings, self._chaos)
+
+    def assert_conforms(self) -> None:
+        """Raise :class:`AssertionError` with the summary if any rule was broken."""
+        if self._findings:
+            raise AssertionError(self.summary())
+
+    # ------------------------------------------------------------ serving
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen and serve games until :meth:`stop` (use with ``nursery.start``).
+
+        Returns once stopped, after closing every connection (within
+        ``close_timeout``).  When cancelled, connections are dropped without a
+        closing handshake.
+
+        Raises:
+            OSError: If the address cannot be bound (e.g. the port is taken).
+        """
+        listeners = await trio.open_tcp_listeners(self.config.port, host=self.config.host)
+        try:
+            self._port = listeners[0].socket.getsockname()[1]
+            server = trio_websocket.WebSocketServer(
+                self._handle,
+                listeners,
+                max_message_size=self.config.max_message_size,
+                disconnect_timeout=self.config.close_timeout,
+            )
+            async with trio.open_nursery() as nursery:
+                await nursery.start(server.run)
+                logger.info("stand-in Neuro listening on %s", self.url)
+                if self.transcript is not None:
+                    self.transcript.listening(self.url)
+                task_status.started()
+                await self._stop.wait()
+                async with trio.open_nursery() as closers:
+                    for session in self.sessions:
+                        if session.connected:
+                            closers.start_soon(session.close)
+                nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True):
+                for listener in listeners:
+                    await listener.aclose()
+
+    def stop(self) -> None:
+        """Stop listening and close every connection; :meth:`serve` then returns.
+
+        Safe to call at any time, more than once, and before :meth:`serve`.
+        """
+        self._stop.set()
+
+    async def _handle(self, request: trio_websocket.WebSocketRequest) -> None:
+        if self._stop.is_set():
+            await request.reject(503)
+            return
+        websocket = await request.accept()
+        session = MockSession(
+            websocket,
+            self.config,
+            len(self.sessions) + 1,
+            transcript=self.transcript,
+            on_finding=self._record_finding,
+            on_chaos=self._chaos.append,
+        )
+        self.sessions.append(session)
+        if self.transcript is not None:
+            self.transcript.connected(session.number, session.peer)
+        logger.info("game #%d connected from %s", session.number, session.peer)
+        self._poke()
+        try:
+            await session.run()
+        finally:
+            self._poke()
+
+    def _record_finding(self, finding: Finding) -> None:
+        self._findings.append(finding)
+
+    def _poke(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    # ------------------------------------------------------------ waiting
+
+    async def wait_for_game(self) -> MockSession:
+        """Return the next connection not returned before, waiting for it if needed.
+
+        Bound the wait with :func:`trio.fail_after`.
+        """
+        while len(self.sessions) <= self._handed_out:
+            await self._changed.wait()
+        self._handed_out += 1
+        return self.sessions[self._handed_out - 1]
+
+    async def wait_all_disconnected(self) -> None:
+        """Wait until at least one game connected and every game has disconnected."""
+        while not self.sessions or any(s.connected for s in self.sessions):
+            await self._changed.wait()

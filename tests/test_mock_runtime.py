@@ -1,0 +1,132 @@
+"""Our own runtime (TrioNeuroAPIComponent) against the stand-in Neuro, strict.
+
+The stand-in plays forces, sends unforced actions and every chaos probe; the
+runtime must break no rule and answer every probe correctly.
+"""
+# mypy: disable-error-code="no-untyped-call"
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import trio
+from libcomponent.component import Event, ExternalRaiseManager
+
+from neuro_bridge.mock import ALL_CHAOS, ChaosKind, MockNeuro
+from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError
+from neuro_bridge.trio_ws import TrioNeuroAPIComponent
+
+WAIT = 10.0
+
+MOVE = Action(
+    "move",
+    "Drop a piece into a column.",
+    {
+        "type": "object",
+        "properties": {"column": {"type": "integer", "minimum": 0, "maximum": 6}},
+        "required": ["column"],
+    },
+)
+SAY = Action(
+    "say",
+    "Say something to chat.",
+    {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 40},
+            "mood": {"enum": ["happy", "sad"]},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+        },
+        "required": ["text"],
+    },
+)
+WAVE = Action("wave", "Wave at chat.")
+PICK = Action(
+    "pick_card",
+    "Pick a card.",
+    {
+        "type": "object",
+        "properties": {"card": {"type": "string", "pattern": "^[A-K][a-z]{2}$"}},
+        "required": ["card"],
+    },
+)
+
+
+@contextlib.asynccontextmanager
+async def running_game(
+    url: str, calls: list[tuple[str, dict[str, Any]]]
+) -> AsyncIterator[TrioNeuroAPIComponent]:
+    async with trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = TrioNeuroAPIComponent(
+            "neuro", "Conformance Test Game", reconnect_initial_delay=0.05
+        )
+        manager.add_component(component)
+
+        def record(name: str) -> Any:
+            def handler(data: dict[str, Any]) -> None:
+                calls.append((name, data))
+
+            return handler
+
+        await component.register_neuro_actions(
+            [(MOVE, record("move")), (SAY, record("say")), (WAVE, record("wave"))]
+        )
+        await manager.raise_event(Event("connect", url))
+        try:
+            yield component
+        finally:
+            with trio.fail_after(WAIT):
+                await component.stop()
+
+
+@pytest.mark.mock_neuro(
+    chaos=ALL_CHAOS,
+    chaos_interval=0.02,
+    chaos_grace=0.1,
+    unforced_rate=4.0,
+    result_timeout=3.0,
+    character="neuro",
+    extra_key_probability=0.3,
+    seed=3,
+)
+async def test_runtime_conforms_under_chaos(mock_neuro: MockNeuro) -> None:
+    calls: list[tuple[str, dict[str, Any]]] = []
+    async with running_game(mock_neuro.url, calls) as game:
+        with trio.fail_after(WAIT):
+            session = await mock_neuro.wait_for_game()
+            await session.wait_for_actions("move", "say", "wave")
+            await game.send_context("The board is empty.", silent=False)
+            await game.send_force_action(
+                "empty board", "Your turn.", ["move", "say"], priority=ForcePriority.HIGH
+            )
+            await session.wait_for_force()
+            # The force is played and answered; both sides agree it is over.
+            while session.pending_force is not None or game.pending_force is not None:
+                await trio.sleep(0.01)
+            # A one-shot action: the runtime unregisters it before its result, and
+            # the stand-in immediately sends it again (unregistered_action).
+            await game.register_action(
+                PICK, lambda data: calls.append(("pick", data)), one_shot=True
+            )
+            # An unforced pick may have used the one-shot already.
+            with contextlib.suppress(LocalProtocolError):
+                await game.send_force_action(None, "Pick a card.", ["pick_card"])
+            kinds = set(ChaosKind) - {ChaosKind.EXTRA_KEY}
+            while not kinds <= {o.kind for o in mock_neuro.chaos_outcomes}:
+                await trio.sleep(0.02)
+            # Neuro hangs up: the runtime reconnects and restores its state.
+            await session.close()
+            second = await mock_neuro.wait_for_game()
+            await second.wait_for_actions("move", "say", "wave")
+    with trio.fail_after(WAIT):
+        await mock_neuro.wait_all_disconnected()
+    mock_neuro.assert_conforms()
+    assert [o for o in mock_neuro.chaos_outcomes if not o.ok] == []
+    assert session.commands()[:2] == ["startup", "actions/register"]
+    assert second.commands()[:2] == ["startup", "actions/register"]
+    assert any(name == "move" or name == "say" for name, _ in calls)
+    assert session.unforced_ids
