@@ -21,6 +21,7 @@ Layout (each module states its contract):
 
 from __future__ import annotations
 
+from neuro_bridge.mock import rules as rules
 from neuro_bridge.mock.chaos import ChaosKind as ChaosKind
 from neuro_bridge.mock.chaos import ChaosOutcome as ChaosOutcome
 from neuro_bridge.mock.records import Finding as Finding

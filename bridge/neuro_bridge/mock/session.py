@@ -312,17 +312,28 @@ class MockSession:
     def generate_data(self, name: str) -> str | None:
         """Return valid ``data`` text for action *name* (``None`` without a schema)."""
         action = self.checker.registered.get(name) or self._known.get(name)
-        if action is None or not isinstance(action.schema, dict):
+        if action is None:
+            return None
+        return self.generate_data_for(action.schema, self.rng, self.config)
+
+    @staticmethod
+    def generate_data_for(schema: Any, rng: random.Random, config: MockConfig) -> str | None:
+        """Return the ``data`` text Neuro sends for an action with *schema*.
+
+        ``None`` when *schema* is not an object schema (no data is sent); ``"{}"``
+        when no valid value can be generated for it (logged).
+        """
+        if not isinstance(schema, dict):
             return None
         try:
             value = generate_valid(
-                action.schema,
-                self.rng,
-                omit_optional_probability=self.config.omit_optional_probability,
-                extra_key_probability=self.config.extra_key_probability,
+                schema,
+                rng,
+                omit_optional_probability=config.omit_optional_probability,
+                extra_key_probability=config.extra_key_probability,
             )
         except UnsatisfiableSchemaError as exc:
-            logger.warning("cannot generate data for %r: %s; sending {}", name, exc)
+            logger.warning("cannot generate data for schema %.80r: %s; sending {}", schema, exc)
             return "{}"
         return json.dumps(value)
 

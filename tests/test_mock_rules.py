@@ -1,0 +1,224 @@
+"""The conformance rules, sans-IO: each rule fires for a frame that breaks it, and a
+game that follows the protocol (the way our runtime talks) fires none.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from neuro_bridge.mock import ForceRecord, rules
+from neuro_bridge.mock.rules import RULES, ConformanceChecker
+from neuro_bridge.protocol import Action, ForcePriority, GameCommands, NeuroCommands
+
+GAME = GameCommands("Rules Game")
+MOVE = Action(
+    "move",
+    "Move.",
+    {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]},
+)
+WAVE = Action("wave", "Wave.")
+
+
+def frame(command: str, data: Any = None, **extra: Any) -> str:
+    message: dict[str, Any] = {"command": command, "game": "Rules Game"}
+    if data is not None:
+        message["data"] = data
+    message.update(extra)
+    return json.dumps(message)
+
+
+def feed(*frames: str | bytes, checker: ConformanceChecker | None = None) -> ConformanceChecker:
+    checker = checker or ConformanceChecker(result_timeout=1.0)
+    for item in frames:
+        checker.receive(item, 0.0)
+    return checker
+
+
+def rule_ids(checker: ConformanceChecker) -> list[str]:
+    return [f.rule for f in checker.findings]
+
+
+def force_of(checker: ConformanceChecker) -> ForceRecord | None:
+    return checker.force
+
+
+def test_correct_conversation_has_no_findings() -> None:
+    checker = ConformanceChecker(result_timeout=1.0)
+    feed(GAME.startup(), GAME.register_actions([MOVE, WAVE]), checker=checker)
+    feed(GAME.context("Hello", silent=False), checker=checker)
+    # The runtime answers reregister_all with an identical registration.
+    checker.neuro_sent(NeuroCommands.reregister_all(), 0.0)
+    feed(GAME.register_actions([MOVE, WAVE]), checker=checker)
+    feed(
+        GAME.force_actions(
+            query="Go", action_names=["move"], state="s", priority=ForcePriority.CRITICAL
+        ),
+        checker=checker,
+    )
+    assert checker.force is not None
+    assert checker.force.priority == "critical"
+    checker.neuro_sent(NeuroCommands.action("1", "move", '{"x": 1}'), 0.0)
+    feed(GAME.action_result("1", False, "not now"), checker=checker)
+    assert checker.force is not None  # a failure does not end the force
+    checker.neuro_sent(NeuroCommands.action("2", "move", '{"x": 2}'), 0.1)
+    feed(GAME.unregister_actions(["move"]), GAME.action_result("2", True), checker=checker)
+    assert force_of(checker) is None
+    # A second startup clears everything; re-registering is fine; a force is allowed.
+    feed(GAME.startup(), GAME.register_actions([MOVE]), checker=checker)
+    feed(GAME.force_actions(query="Again", action_names=["move"]), checker=checker)
+    checker.neuro_sent(NeuroCommands.action("3", "move", '{"x": 3}'), 0.2)
+    feed(GAME.action_result("3", True, "done"), GAME.shutdown_ready(), checker=checker)
+    assert checker.expire(100.0) == []
+    assert checker.findings == []
+    assert checker.game == "Rules Game"
+    assert set(checker.registered) == {"move"}
+    assert [r.id for r in checker.results] == ["1", "2", "3"]
+
+
+def test_startup_ends_a_force_so_the_runtime_may_resend_it() -> None:
+    checker = feed(
+        GAME.startup(),
+        GAME.register_actions([MOVE]),
+        GAME.force_actions(query="Go", action_names=["move"]),
+        GAME.startup(),
+        GAME.register_actions([MOVE]),
+        GAME.force_actions(query="Go", action_names=["move"]),
+    )
+    assert checker.findings == []
+
+
+START = GAME.startup()
+REGISTER = GAME.register_actions([MOVE, WAVE])
+
+#: rule -> frames that break it (after a correct start unless the rule is about it).
+BROKEN: dict[str, list[str | bytes]] = {
+    rules.BINARY_FRAME: [START, REGISTER, GAME.context("hi").encode()],
+    rules.INVALID_JSON: [START, "{not json"],
+    rules.ENVELOPE: [START, json.dumps({"command": "context", "data": {}})],
+    rules.GAME_CHANGED: [START, json.dumps({"command": "startup", "game": "Other Game"})],
+    rules.UNKNOWN_COMMAND: [START, frame("action/results", {"id": "1", "success": True})],
+    rules.UNKNOWN_KEY: [START, frame("context", {"message": "m", "silent": True, "urgent": 1})],
+    rules.STARTUP_NOT_FIRST: [REGISTER, START],
+    rules.UNEXPECTED_DATA: [frame("startup", {})],
+    rules.COMMAND_DATA: [START, frame("context", {"message": "no silent flag"})],
+    rules.ACTION_NAME: [
+        START,
+        frame("actions/register", {"actions": [{"name": "Jump", "description": "d"}]}),
+    ],
+    rules.SCHEMA_NOT_OBJECT: [
+        START,
+        frame(
+            "actions/register",
+            {"actions": [{"name": "jump", "description": "d", "schema": {"type": "string"}}]},
+        ),
+    ],
+    rules.SCHEMA_NULL: [
+        START,
+        frame(
+            "actions/register", {"actions": [{"name": "jump", "description": "d", "schema": None}]}
+        ),
+    ],
+    rules.SCHEMA_UNSUPPORTED_KEYWORD: [
+        START,
+        frame(
+            "actions/register",
+            {
+                "actions": [
+                    {
+                        "name": "jump",
+                        "description": "d",
+                        "schema": {"type": "object", "additionalProperties": False},
+                    }
+                ]
+            },
+        ),
+    ],
+    rules.DUPLICATE_REGISTRATION: [
+        START,
+        REGISTER,
+        GAME.register_actions([Action("move", "Move somewhere else.")]),
+    ],
+    rules.FORCE_UNREGISTERED: [
+        START,
+        REGISTER,
+        frame("actions/force", {"query": "q", "action_names": ["fly"]}),
+    ],
+    rules.FORCE_IN_FLIGHT: [
+        START,
+        REGISTER,
+        GAME.force_actions(query="one", action_names=["move"]),
+        GAME.force_actions(query="two", action_names=["wave"]),
+    ],
+    rules.RESULT_UNKNOWN_ID: [START, GAME.action_result("never-sent", True)],
+    rules.RESULT_NO_MESSAGE: [START, frame("action/result", {"id": "x", "success": False})],
+}
+
+
+@pytest.mark.parametrize("rule", sorted(BROKEN))
+def test_each_rule_fires(rule: str) -> None:
+    checker = feed(*BROKEN[rule])
+    assert rule in rule_ids(checker)
+    finding = next(f for f in checker.findings if f.rule == rule)
+    assert finding.hint == RULES[rule].hint
+    assert finding.message
+
+
+def test_result_rules_need_neuro_side() -> None:
+    checker = ConformanceChecker(result_timeout=1.0, connection=7)
+    feed(START, REGISTER, checker=checker)
+    checker.neuro_sent(NeuroCommands.action("a", "move", "{}"), 0.0)
+    checker.neuro_sent(NeuroCommands.action("b", "move", "{}"), 0.0)
+    assert checker.next_deadline() == 1.0
+    checker.receive(GAME.action_result("a", True), 0.5)
+    checker.receive(GAME.action_result("a", True), 0.6)
+    assert rule_ids(checker) == [rules.RESULT_DUPLICATE]
+    assert checker.expire(0.9) == []
+    [missing] = checker.expire(1.0)
+    assert missing.rule == rules.RESULT_MISSING
+    assert missing.connection == 7
+    assert "'b'" in missing.message
+    checker.receive(GAME.action_result("b", True), 2.0)
+    assert rule_ids(checker)[-1] == rules.RESULT_LATE
+    assert checker.next_deadline() is None
+
+
+def test_an_id_sent_twice_may_be_answered_once_or_twice() -> None:
+    for answers in (1, 2):
+        checker = feed(START, REGISTER)
+        frame_ = NeuroCommands.action("d", "move", "{}")
+        checker.neuro_sent(frame_, 0.0)
+        checker.neuro_sent(frame_, 0.0)
+        for _ in range(answers):
+            checker.receive(GAME.action_result("d", True), 0.1)
+        assert checker.expire(10.0) == []
+        assert checker.findings == []
+
+
+def test_every_rule_is_covered_and_documented() -> None:
+    covered = set(BROKEN) | {rules.RESULT_MISSING, rules.RESULT_LATE, rules.RESULT_DUPLICATE}
+    assert covered | {rules.CHAOS_MISHANDLED} == set(RULES)
+    for info in RULES.values():
+        assert info.summary.endswith(".")
+        assert info.hint
+
+
+def test_garbage_never_raises() -> None:
+    checker = feed(
+        "[]",
+        "null",
+        b"\xff\xfe",
+        frame("actions/register", {"actions": "move"}),
+        frame("actions/register", {"actions": [1, {"name": 5}]}),
+        frame("actions/unregister", {"action_names": [1]}),
+        frame("actions/force", {"query": 1, "action_names": [], "priority": "urgent"}),
+        frame("action/result", {"id": 1, "success": "yes", "message": 3}),
+        frame("context", [1]),
+    )
+    assert rules.ENVELOPE in rule_ids(checker)
+    assert rules.COMMAND_DATA in rule_ids(checker)
+    checker.neuro_sent("not json", 0.0)
+    checker.neuro_sent('{"command":"action","data":{"id":3}}', 0.0)
+    assert checker.unanswered() == []
