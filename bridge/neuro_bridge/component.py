@@ -335,6 +335,11 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         else:
             try:
                 data = _loads_data(raw)
+            except RecursionError:  # json raises it for deeply nested arrays/objects
+                raise _RejectedDataError(
+                    f"The data for {binding.action.name!r} is nested too deeply."
+                    " Send a JSON object that matches the action's schema."
+                ) from None
             except ValueError as exc:
                 if raw.strip():
                     raise _RejectedDataError(

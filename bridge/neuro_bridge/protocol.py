@@ -482,6 +482,8 @@ def parse_neuro_message(frame: str | bytes | bytearray | memoryview) -> NeuroEve
         message = _loads(frame)
     except ValueError as exc:
         return MalformedMessage(reason=f"not valid JSON: {exc}", frame=frame)
+    except RecursionError:  # json raises it for deeply nested arrays/objects
+        return MalformedMessage(reason="not valid JSON: nested too deeply", frame=frame)
     if not isinstance(message, dict):
         return MalformedMessage(
             reason=f"a message must be a JSON object, not {type(message).__name__}", frame=frame
