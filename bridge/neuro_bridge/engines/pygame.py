@@ -477,6 +477,10 @@ class PygameNeuro:
 
         self._submit(unregister, lambda: self._queue(dict.fromkeys(checked)))
 
+    def is_registered(self, name: str) -> bool:
+        """Return whether *name* is registered, counting commands still queued."""
+        return self._registered_after_queue(name) is not None
+
     def _registered_after_queue(self, name: str) -> Action | None:
         """Return the action *name* will be bound to once the queue has been sent."""
         queued = self._queued_ops.get(name)

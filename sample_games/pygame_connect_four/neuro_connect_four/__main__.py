@@ -1,65 +1,59 @@
-"""Play Connect Four in a window against a random local opponent.
+"""Play Connect Four in a window, against Neuro or a random local opponent.
 
 Run from the ``sample_games/pygame_connect_four`` folder::
 
-    python -m neuro_connect_four
+    python -m neuro_connect_four            # against Neuro at $NEURO_SDK_WS_URL
+    python -m neuro_connect_four --local    # against a random local opponent
 
 Click a column (or press 1-7) to drop a red disc; Escape quits. After a game,
-click to play again; the side that starts alternates.
+click to play again; the side that starts alternates.  ``neuro-bridge demo``
+runs the same game against the built-in stand-in Neuro.
 """
 
 from __future__ import annotations
 
+import argparse
+import logging
 import os
+import sys
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import pygame  # after the variable above: ruff allows it
+from .app import GAME_TITLE, run
 
-from .board import COLUMNS
-from .game import Game, RandomOpponent
-from .render import Renderer
-
-WINDOW_SIZE = (700, 700)
-FPS = 60
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
-def main() -> None:
-    """Open the window and run the game loop until the window is closed."""
-    pygame.display.init()
-    pygame.font.init()
-    pygame.display.set_caption("Connect Four \N{EM DASH} neuro-bridge sample")
-    screen = pygame.display.set_mode(WINDOW_SIZE)
-    renderer = Renderer(screen)
-    game = Game(RandomOpponent())
-    clock = pygame.time.Clock()
-    hover: int | None = None
-    running = True
-    while running:
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT or (
-                event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
-            ):
-                running = False
-            elif event.type == pygame.MOUSEMOTION:
-                hover = renderer.column_at(event.pos[0])
-            elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-                if game.is_over:
-                    game.new_game(game.first.other)
-                else:
-                    column = renderer.column_at(event.pos[0])
-                    if column is not None:
-                        game.human_click(column)
-            elif event.type == pygame.KEYDOWN and event.unicode in {
-                str(c) for c in range(1, COLUMNS + 1)
-            }:
-                game.human_click(int(event.unicode))
-        game.update()
-        renderer.draw(game.render_state(hover))
-        pygame.display.flip()
-        clock.tick(FPS)
-    pygame.quit()
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, play, and return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m neuro_connect_four", description=__doc__)
+    parser.add_argument(
+        "--local", action="store_true", help="play against a random local opponent, not Neuro"
+    )
+    parser.add_argument(
+        "--url", help="Neuro's websocket URL (default: $NEURO_SDK_WS_URL or ws://localhost:8000)"
+    )
+    parser.add_argument("--headless", action="store_true", help="no window (SDL dummy driver)")
+    parser.add_argument("--auto", action="store_true", help="let the computer play your side")
+    parser.add_argument("--games", type=int, help="quit after this many games")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    neuro = None
+    if not args.local:
+        from neuro_bridge.engines.pygame import PygameNeuro
+
+        neuro = PygameNeuro(GAME_TITLE, args.url)
+    run(
+        neuro=neuro,
+        headless=args.headless,
+        auto_human=args.auto,
+        games=args.games,
+        log=logging.getLogger("neuro_connect_four").info,
+    )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

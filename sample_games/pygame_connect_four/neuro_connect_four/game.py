@@ -10,6 +10,7 @@ neuro-bridge) both talk to:
 * the window draws :meth:`Game.render_state` every frame.
 
 The opponent is any object with the :class:`Opponent` methods; the game calls
+:meth:`Opponent.game_started` when a board is set up,
 :meth:`Opponent.turn_started` when the ``O`` side is to move and
 :meth:`Opponent.game_over` at the end, and :meth:`Game.update` passes every frame
 on to :meth:`Opponent.update`.
@@ -87,6 +88,9 @@ class Opponent(Protocol):
 
     name: str
     """Shown in the status line ("Neuro is thinking...") and the taunt bubble."""
+
+    def game_started(self, game: Game) -> None:
+        """React to a new, empty board (:attr:`Game.first` moves first)."""
 
     def turn_started(self, game: Game) -> None:
         """Start the opponent's turn (the person's move is already on the board)."""
@@ -260,7 +264,10 @@ class Game:
             self.first = first
         self.board = Board()
         self._drop = None
-        if self.opponent is not None and self.turn is Player.NEURO:
+        if self.opponent is None:
+            return
+        self.opponent.game_started(self)
+        if self.turn is Player.NEURO:
             self.opponent.turn_started(self)
 
     def update(self) -> None:
@@ -325,6 +332,10 @@ class RandomOpponent:
         # Not cryptography: a plain PRNG is right for a game.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311
         self._move_at: float | None = None
+
+    def game_started(self, game: Game) -> None:
+        """Forget any move planned for the previous game."""
+        self._move_at = None
 
     def turn_started(self, game: Game) -> None:
         """Plan a move ``delay`` seconds from now."""
