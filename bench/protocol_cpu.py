@@ -185,9 +185,13 @@ async def bench_cpu(rounds: int, per_round: int) -> None:
         return
     theirs_median = statistics.median(theirs_us)
     print(f"  neuro-api:    {theirs_median:8.2f} us/action  (min {min(theirs_us):.2f})")
-    ratio = theirs_median / ours_median
+    # Median of the per-round ratios: neighbours share the machine's load of the moment.
+    ratio = statistics.median(t / o for o, t in zip(ours_us, theirs_us))
     verdict = "meets" if ratio >= 10 else "MISSES"
-    print(f"  ratio neuro-api/neuro-bridge: {ratio:.1f}x  ({verdict} the >= 10x target)")
+    print(
+        f"  ratio neuro-api/neuro-bridge (median of rounds): {ratio:.1f}x"
+        f"  ({verdict} the >= 10x target)"
+    )
 
 
 # ---------------------------------------------------------------- loopback
@@ -268,18 +272,19 @@ async def bench_loopback(rounds: int, per_round: int) -> None:
         nursery.cancel_scope.cancel()
     ours_median = statistics.median(ours_rate)
     raw_median = statistics.median(raw_rate)
-    ratio = ours_median / raw_median
+    # Median of the per-round ratios: neighbours share the machine's load of the moment.
+    ratio = statistics.median(o / r for o, r in zip(ours_rate, raw_rate))
     verdict = "meets" if ratio >= 0.9 else "MISSES"
     print(f"Outgoing context over loopback ({rounds} rounds x {per_round} frames, median round)")
     print(f"  neuro-bridge send_context:      {ours_median:10.0f} frames/s")
     print(f"  raw trio-websocket send_message: {raw_median:10.0f} frames/s")
-    print(f"  ratio ours/raw: {ratio:.2f}x  ({verdict} the >= 0.9x target)")
+    print(f"  ratio ours/raw (median of rounds): {ratio:.2f}x  ({verdict} the >= 0.9x target)")
 
 
 async def main(quick: bool) -> None:
     print(f"Python {sys.version.split()[0]}, trio {trio.__version__}")
     await bench_cpu(rounds=5 if quick else 15, per_round=2000 if quick else 5000)
-    await bench_loopback(rounds=5 if quick else 15, per_round=1000 if quick else 3000)
+    await bench_loopback(rounds=8 if quick else 31, per_round=500 if quick else 1000)
 
 
 if __name__ == "__main__":

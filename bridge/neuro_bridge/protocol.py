@@ -79,6 +79,23 @@ def _dumps(value: object) -> str:
     return _utf8_safe(_ENCODE(value), value)
 
 
+# json's C string encoders: what JSONEncoder.encode calls for a str, minus the call.
+_encode_str = json.encoder.encode_basestring
+_encode_str_ascii = json.encoder.encode_basestring_ascii
+
+
+def _dumps_str(text: str) -> str:
+    """JSON for one str, escaped to ASCII only if it holds a lone surrogate."""
+    encoded = _encode_str(text)
+    if encoded.isascii():
+        return encoded
+    try:
+        encoded.encode("utf-8")
+    except UnicodeEncodeError:
+        return _encode_str_ascii(text)
+    return encoded
+
+
 def _loads(text: str) -> Any:
     """``json.loads`` for a str, faster on the common case (no surrounding whitespace)."""
     try:
@@ -272,7 +289,11 @@ class GameCommands:
         """
         _check_str(message, "context message")
         _check_bool(silent, "silent")
-        return self._frame("context", _dumps({"message": message, "silent": silent}))
+        # Built by hand (no dict, one encoder call): the most frequent frame a game sends.
+        return (
+            f'{self._prefixes["context"]},"data":{{"message":{_dumps_str(message)},'
+            f'"silent":{"true" if silent else "false"}}}}}'
+        )
 
     def register_actions(self, actions: Sequence[Action]) -> str:
         """``actions/register`` for *actions* (non-empty, unique names)."""
@@ -347,7 +368,7 @@ class GameCommands:
             success_json = "false"
         else:
             raise LocalProtocolError(f"success must be a bool, not {type(success).__name__}")
-        id_json = _utf8_safe(_ENCODE(action_id), action_id)
+        id_json = _dumps_str(action_id)
         if message is None:
             if not success:
                 raise LocalProtocolError("a failed action result needs a message for Neuro")
@@ -355,7 +376,7 @@ class GameCommands:
         _check_str(message, "result message")
         return (
             f'{self._prefixes["action/result"]},"data":{{"id":{id_json},'
-            f'"success":{success_json},"message":{_dumps(message)}}}}}'
+            f'"success":{success_json},"message":{_dumps_str(message)}}}}}'
         )
 
     def shutdown_ready(self) -> str:
