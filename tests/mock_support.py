@@ -34,7 +34,11 @@ class RawGame:
         try:
             while True:
                 message = await self.websocket.get_message()
-                self.received.append(json.loads(message))
+                try:
+                    decoded = json.loads(message)
+                except ValueError:
+                    decoded = {"command": "<not json>", "raw": message}
+                self.received.append(decoded)
                 self._poke()
         except trio_websocket.ConnectionClosed:
             self.closed = True

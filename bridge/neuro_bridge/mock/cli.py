@@ -211,10 +211,9 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     transcript = Transcript(out, show_frames=args.frames)
     mock = MockNeuro(config, transcript=None if args.quiet else transcript)
     console_in = None if args.no_console else (sys.stdin if stdin is None else stdin)
-    try:
-        trio.run(_main, mock, args, console_in, transcript)
-    except OSError as exc:
-        out.write(f"neuro-bridge mock: cannot listen on {config.host}:{config.port}: {exc}\n")
+    error = trio.run(_main, mock, args, console_in, transcript)
+    if error is not None:
+        out.write(f"neuro-bridge mock: cannot listen on {config.host}:{config.port}: {error}\n")
         return 2
     transcript.line(mock.summary())
     if args.report is not None:
@@ -224,14 +223,17 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
 
 async def _main(
     mock: MockNeuro, args: argparse.Namespace, stdin: TextIO | None, transcript: Transcript
-) -> None:
+) -> OSError | None:
     async with trio.open_nursery() as nursery:
 
         async def serve(*, task_status: trio.TaskStatus[None]) -> None:
             await mock.serve(task_status=task_status)
             nursery.cancel_scope.cancel()
 
-        await nursery.start(serve)
+        try:
+            await nursery.start(serve)
+        except OSError as exc:
+            return exc
         if args.quiet:
             transcript.line(f"stand-in Neuro listening on {mock.url}")
         if args.duration is not None:
@@ -241,6 +243,7 @@ async def _main(
         if stdin is not None:
             nursery.start_soon(_console, Console(mock, nursery), stdin, transcript)
         nursery.start_soon(_stop_on_interrupt, mock)
+    return None
 
 
 async def _stop_after(mock: MockNeuro, seconds: float) -> None:
