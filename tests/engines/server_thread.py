@@ -39,16 +39,19 @@ class ServerThread:
         self._token: trio.lowlevel.TrioToken | None = None
         self._stop: trio.Event | None = None
         self._neuro: ScriptedNeuro | None = None
+        self._nursery: trio.Nursery | None = None
         self.error: BaseException | None = None
 
     async def _main(self) -> None:
         try:
-            async with scripted_neuro(**self._options) as neuro:
+            async with scripted_neuro(**self._options) as neuro, trio.open_nursery() as nursery:
                 self._neuro = neuro
+                self._nursery = nursery
                 self._token = trio.lowlevel.current_trio_token()
                 self._stop = trio.Event()
                 self._ready.set()
                 await self._stop.wait()
+                nursery.cancel_scope.cancel()
         except BaseException as exc:
             self.error = exc
             self._ready.set()
@@ -87,6 +90,12 @@ class ServerThread:
         """Run ``await fn(*args)`` in the server's trio run; it must not wait for the game."""
         assert self._token is not None
         return trio.from_thread.run(fn, *args, trio_token=self._token)
+
+    def spawn(self, fn: Callable[[], Awaitable[object]]) -> None:
+        """Start ``fn()`` as a background task of the server (returns at once)."""
+        assert self._token is not None
+        assert self._nursery is not None
+        trio.from_thread.run_sync(self._nursery.start_soon, fn, trio_token=self._token)
 
     def send(self, connection: ServerConnection, frame: str) -> None:
         """Send one frame to the game."""

@@ -781,6 +781,10 @@ class PygameNeuro:
 
     async def _run_commands(self, receive: trio.MemoryReceiveChannel[_Command]) -> None:
         try:
+            # Commands queued before start() go out in order on the first connection
+            # (when it fails, they are kept by the component for the next one).
+            with trio.move_on_after(self._component.connect_timeout):
+                await self._component.wait_for_websocket()
             async with receive:
                 async for command in receive:
                     try:
