@@ -65,7 +65,7 @@ commands (prefix with @N to address game N only; default: every connected game):
 
 
 class Console:
-    """Executes console commands against a running :class:`MockNeuro`.
+    """Executes console commands against a running :class:`~neuro_bridge.mock.MockNeuro`.
 
     Args:
         mock: The server whose games the commands address.

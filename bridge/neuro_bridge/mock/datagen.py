@@ -168,7 +168,7 @@ def generate_valid(
             ``false`` or ``patternProperties`` is present.
 
     Returns:
-        A JSON-serialisable value: ``dict``, ``list``, ``str``, ``int``, ``float``,
+        A JSON-serialisable value -- ``dict``, ``list``, ``str``, ``int``, ``float``,
         ``bool`` or ``None``.
 
     Raises:

@@ -17,7 +17,7 @@ Then::
         mock_neuro.assert_conforms()
 
 The server listens on 127.0.0.1 on a free port and plays forces after
-:data:`FIXTURE_FORCE_DELAY`; change any :class:`~neuro_bridge.mock.server.MockConfig`
+:data:`FIXTURE_FORCE_DELAY`; change any :class:`~neuro_bridge.mock.MockConfig`
 field with the ``mock_neuro`` marker::
 
     @pytest.mark.mock_neuro(result_timeout=1.0, chaos=["invalid_json"])
@@ -65,7 +65,7 @@ def _config_for(request: pytest.FixtureRequest) -> MockConfig:
 
 @pytest.fixture
 async def mock_neuro(request: pytest.FixtureRequest) -> AsyncIterator[MockNeuro]:
-    """Yield a running :class:`~neuro_bridge.mock.server.MockNeuro` on a free local port."""
+    """Yield a running :class:`~neuro_bridge.mock.MockNeuro` on a free local port."""
     mock = MockNeuro(_config_for(request))
     async with trio.open_nursery() as nursery:
         await nursery.start(mock.serve)

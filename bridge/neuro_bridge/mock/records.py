@@ -20,7 +20,7 @@ class Finding:
     """One violation of the Neuro API's rules by a game.
 
     Attributes:
-        rule: The rule's id, one of the constants in :mod:`neuro_bridge.mock.rules`
+        rule: The rule's id, one of the constants in ``neuro_bridge.mock.rules``
             (``"force-in-flight"``).
         message: What happened, with the values involved.
         hint: How to fix it.

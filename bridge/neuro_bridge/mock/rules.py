@@ -231,7 +231,7 @@ class _Pending:
 
 @attrs.frozen(kw_only=True)
 class Received:
-    """What one game frame did, as :meth:`ConformanceChecker.receive` reports it.
+    """What one game frame did, as :meth:`~neuro_bridge.mock.ConformanceChecker.receive` reports it.
 
     Attributes:
         message: The frame, decoded.

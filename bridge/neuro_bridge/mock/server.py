@@ -82,7 +82,7 @@ class MockConfig:
         max_retries: Retries of a force after ``success: false`` before giving up.
         result_timeout: Seconds Neuro waits for an ``action/result`` (20 in reality).
         auto_play: Play forces automatically (off: use
-            :meth:`MockSession.force <neuro_bridge.mock.session.MockSession.force>`).
+            :meth:`MockSession.force <neuro_bridge.mock.MockSession.force>`).
         unforced_rate: Unforced actions per second on average (0: none).
         chaos: The :class:`~neuro_bridge.mock.chaos.ChaosKind` probes to send
             (kinds or their values; :data:`ALL_CHAOS` for all).

@@ -185,7 +185,7 @@ def build_report(
 ) -> dict[str, Any]:
     """Return the JSON-ready report written by ``--report``.
 
-    Keys: ``findings`` (list of :meth:`Finding.to_json_object` dicts),
+    Keys: ``findings`` (list of :meth:`~neuro_bridge.mock.Finding.to_json_object` dicts),
     ``counts`` (rule -> count), ``chaos`` (list of outcome dicts) and ``ok``
     (true when there are no findings).
     """
