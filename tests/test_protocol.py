@@ -187,6 +187,8 @@ def test_lone_surrogates_are_escaped_so_the_frame_is_sendable(game: GameCommands
         frame.encode("utf-8")
     assert json.loads(game.action_result("a\ud800b", True))["data"]["id"] == "a\ud800b"
     assert json.loads(game.context("half \ud83d"))["data"]["message"] == "half \ud83d"
+    # Two surrogate code points forming a pair are escaped as a pair: one character.
+    assert json.loads(game.context("\ud800\udc00"))["data"]["message"] == "\U00010000"
 
 
 # ---------------------------------------------------------------- game -> Neuro, refusals
@@ -616,9 +618,11 @@ def test_action_result_answers_the_exact_id(
     assert isinstance(request, ActionRequested)
     # ... is answered with the same id, in a frame that is valid UTF-8.
     answer = pair.to_neuro(pair.game.action_result(request.id, success, message))
-    expected: dict[str, Any] = {"id": action_id, "success": success}
+    # (A surrogate pair sent as two escapes arrives as one character: compare with
+    # the id as decoded, and the message as JSON would carry it.)
+    expected: dict[str, Any] = {"id": request.id, "success": success}
     if message is not None:
-        expected["message"] = message
+        expected["message"] = json.loads(json.dumps(message))
     assert answer == {"command": "action/result", "game": GAME, "data": expected}
 
 
@@ -628,7 +632,7 @@ def test_context_round_trip(message: str, silent: bool) -> None:
     assert pair.to_neuro(pair.game.context(message, silent)) == {
         "command": "context",
         "game": GAME,
-        "data": {"message": message, "silent": silent},
+        "data": {"message": json.loads(json.dumps(message)), "silent": silent},
     }
 
 

@@ -179,7 +179,7 @@ def test_each_unsupported_keyword_at_top_level(keyword: str) -> None:
         "anyOf": [{}],
         "oneOf": [{}],
         "not": {"type": "string"},
-        "if": {},
+        "if": {"required": ["x"]},  # fastjsonschema < 2.22 generates broken code for {}
         "then": {},
         "else": {},
         "dependentRequired": {},
@@ -187,7 +187,7 @@ def test_each_unsupported_keyword_at_top_level(keyword: str) -> None:
         "maxProperties": 5,
         "minProperties": 0,
         "multipleOf": 1,
-        "patternProperties": {},
+        "patternProperties": {"^x": {"type": "string"}},
         "unevaluatedItems": {},
         "unevaluatedProperties": {},
         "contentSchema": {},
