@@ -135,6 +135,8 @@ async def test_runtime_rejects_forbidden_extra_keys(mock_neuro: MockNeuro) -> No
         with trio.fail_after(WAIT):
             while len(mock_neuro.chaos_outcomes) < 3:
                 await trio.sleep(0.01)
+            mock_neuro.stop()  # Neuro hangs up first: no probe is cut short
+            await mock_neuro.wait_all_disconnected()
             await component.stop()
     assert all(o.ok and o.kind is ChaosKind.EXTRA_KEY for o in mock_neuro.chaos_outcomes)
     assert {f.rule for f in mock_neuro.findings} == {rules.SCHEMA_UNSUPPORTED_KEYWORD}

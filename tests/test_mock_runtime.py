@@ -139,6 +139,8 @@ async def test_runtime_conforms_under_chaos(mock_neuro: MockNeuro) -> None:
             await session.close()
             second = await mock_neuro.wait_for_game()
             await second.wait_for_actions("move", "say", "wave")
+            mock_neuro.stop()  # Neuro hangs up first: no probe is cut short
+            await mock_neuro.wait_all_disconnected()
     with trio.fail_after(WAIT):
         await mock_neuro.wait_all_disconnected()
     mock_neuro.assert_conforms()

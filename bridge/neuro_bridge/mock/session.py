@@ -120,6 +120,7 @@ class MockSession:
         self._unregistered_probe_running = False
         self._shutdown_ready = 0
         self._play_scope: trio.CancelScope | None = None
+        self._closed_by_neuro = False
 
     # ------------------------------------------------------------ state
 
@@ -190,7 +191,11 @@ class MockSession:
                 nursery.cancel_scope.cancel()
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
-        """Close the connection (Neuro hangs up); waits at most ``close_timeout``."""
+        """Close the connection (Neuro hangs up); waits at most ``close_timeout``.
+
+        Chaos probes still waiting for an answer are dropped, not judged.
+        """
+        self._closed_by_neuro = True
         with trio.move_on_after(self.config.close_timeout):
             await self._websocket.aclose(code, reason)
         self._set_disconnected(self.close_reason or "closed by Neuro")
@@ -559,7 +564,9 @@ class MockSession:
 
         Returns:
             The outcome, or ``None`` when the probe cannot apply now (e.g. no
-            registered action has a schema with a required key).
+            registered action has a schema with a required key) or Neuro closed
+            the connection before it could be judged.  A game that disconnects
+            before answering has mishandled it.
 
         Raises:
             GameDisconnectedError: If the game is not connected when sending.
@@ -578,6 +585,8 @@ class MockSession:
         for frame in probe.frames:
             await self.send(frame)
         await self._await_probe(probe)
+        if self._closed_by_neuro:
+            return None
         outcome = judge(
             probe,
             self.checker.results_for(probe.action_id) if probe.action_id else (),
