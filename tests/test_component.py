@@ -726,6 +726,38 @@ async def test_duplicate_id_while_handled_is_answered_once() -> None:
         assert len(s.results("same")) == 1
 
 
+async def test_malformed_frame_reusing_an_in_flight_id_leaves_the_real_answer() -> None:
+    release = trio.Event()
+
+    async def slow(data: dict[str, Any]) -> str:
+        await release.wait()
+        return "done"
+
+    async with session() as s:
+        await s.component.register_action(WAVE, slow)
+        await s.server.send(action_frame("busy", "wave"))
+        await s.settle()
+        # Same id, extra key: a ValueError on the read path, but no answer of its own.
+        await s.server.send('{"command":"action","data":{"id":"busy","name":"wave","x":1}}')
+        await s.settle()
+        assert s.results("busy") == []
+        release.set()
+        result = await s.server.wait_for_result("busy")
+        assert (result["success"], result["message"]) == (True, "done")
+        await s.settle()
+        assert len(s.results("busy")) == 1
+
+
+async def test_unknown_action_answer_does_not_echo_a_huge_name() -> None:
+    async with session() as s:
+        await s.component.register_action(WAVE, lambda data: None)
+        await s.server.send(action_frame("big", "x" * 100_000))
+        result = await s.server.wait_for_result("big")
+        assert result["success"] is False
+        assert len(result["message"]) < 300
+        assert "wave" in result["message"]
+
+
 # ---------------------------------------------------------------- the direct API
 
 

@@ -385,11 +385,18 @@ class AbstractNeuroAPI(abc.ABC):
             self._unanswered[event.id] = event.name
             await self.handle_action(event)
         elif isinstance(event, InvalidActionMessage):
-            if event.action_id is not None:
-                self._unanswered[event.action_id] = ""
+            action_id = event.action_id
+            reason = event.reason
+            if action_id is not None and action_id in self._unanswered:
+                # That id belongs to an action still being handled: its answer is
+                # the handler's, so this frame gets none.
+                reason = f"{reason} (id {action_id!r} is already being handled)"
+                action_id = None
+            elif action_id is not None:
+                self._unanswered[action_id] = ""
             if event.wrong_type:
-                raise ActionMessageTypeError(event.reason, event.action_id)
-            raise ActionMessageError(event.reason, event.action_id)
+                raise ActionMessageTypeError(reason, action_id)
+            raise ActionMessageError(reason, action_id)
         elif isinstance(event, ReregisterAllRequested):
             await self.handle_reregister_all()
         elif isinstance(event, GracefulShutdownRequested):

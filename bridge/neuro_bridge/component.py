@@ -320,7 +320,8 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
 
     def _unknown_action_message(self, action: ActionRequested) -> str:
         available = ", ".join(name for name in self._actions if name in self._bindings)
-        return f"There is no action called {action.name!r} right now." + (
+        name = action.name if len(action.name) <= 64 else action.name[:64] + "..."
+        return f"There is no action called {name!r} right now." + (
             f" Available actions: {available}." if available else " No actions are available."
         )
 
