@@ -151,13 +151,6 @@ async def test_runtime_conforms_under_chaos(mock_neuro: MockNeuro) -> None:
     assert session.unforced_ids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: AbstractNeuroAPI.handle_reregister_all (api.py) calls"
-    " _restore_registrations, which re-sends the force in flight; reregister_all asks"
-    " only for the actions, and a second force while one is in flight breaks the"
-    " one-force rule (Randy plays it twice)",
-)
 @pytest.mark.mock_neuro(auto_play=False, reregister_on_connect=False)
 async def test_reregister_all_does_not_resend_the_force_in_flight(mock_neuro: MockNeuro) -> None:
     async with running_game(mock_neuro.url, []) as game:

@@ -433,8 +433,14 @@ class AbstractNeuroAPI(abc.ABC):
         )
 
     async def handle_reregister_all(self) -> None:
-        """Handle ``actions/reregister_all``: register every current action again."""
-        await self._restore_registrations()
+        """Handle ``actions/reregister_all``: register every current action again.
+
+        Only the actions: a force in flight is still Neuro's, and sending it again
+        would put a second force in flight.
+        """
+        if self._actions:
+            frame = self._commands.register_actions(list(self._actions.values()))
+            await self._send_frame(frame, OutgoingKind.REGISTER)
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
         """Handle ``shutdown/graceful``.  The default logs it; override to save and leave.
