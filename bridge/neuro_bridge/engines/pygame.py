@@ -124,8 +124,9 @@ class PygameHost:
 
     * sets a :class:`threading.Event` that :meth:`wait` sleeps on (what
       :meth:`PygameNeuro.wait_frame` uses), and
-    * posts one event of :attr:`event_type` to pygame's queue, for loops that
-      block in :func:`pygame.event.wait` themselves.  Coalesced: while a posted
+    * unless the main thread is sleeping in :meth:`wait` right now, posts one
+      event of :attr:`event_type` to pygame's queue, for loops that block in
+      :func:`pygame.event.wait` themselves.  Coalesced: while a posted
       wake event has not been reported consumed (:meth:`consumed`), no other is
       posted (unless it is older than *repost_after* seconds), so the SDL queue
       holds at most one of ours.  The post is guarded: a full SDL queue, a closed
@@ -154,12 +155,21 @@ class PygameHost:
         self.post_failures = 0
         self._lock = threading.Lock()
         self._posted_at: float | None = None
-        self._woken = threading.Event()
+        # A binary semaphore: released = a wake is pending.  A raw lock (not a
+        # threading.Event) because its timed acquire is one cheap call.
+        self._woken = threading.Lock()
+        self._woken.acquire()
+        self._waiting = False  # the main thread is inside wait()
         self._failure_logged = False
 
     def wake(self) -> None:
         """Wake the game loop; any thread, never blocks, never raises."""
-        self._woken.set()
+        with contextlib.suppress(RuntimeError):  # already released: a wake is pending
+            self._woken.release()
+        if self._waiting:
+            # The main thread sleeps in wait() and pumps when it wakes: posting
+            # would only hold the GIL it needs (and leave a stale event behind).
+            return
         now = time.monotonic()
         with self._lock:
             if self._posted_at is not None and now - self._posted_at < self.repost_after:
@@ -196,9 +206,11 @@ class PygameHost:
 
         Consumes the wake.  Call on the main thread, and pump after it returns.
         """
-        woken = self._woken.wait(max(timeout, 0.0))
-        self._woken.clear()
-        return woken
+        self._waiting = True
+        try:
+            return self._woken.acquire(timeout=max(timeout, 0.0))
+        finally:
+            self._waiting = False
 
 
 class _BridgeComponent(TrioNeuroAPIComponent):
@@ -773,6 +785,10 @@ class PygameNeuro:
                 await manager.raise_event(Event("connect", url or default_url()))
                 # Returns once shutdown() has closed the channel and it is drained.
                 await self._commands_done.wait()
+                # An action being answered gets its result out before the close.
+                action = self._component.current_action
+                if action is not None:
+                    await self._component.wait_answered(action.id)
                 await self._component.stop()
             finally:
                 nursery.cancel_scope.cancel()
@@ -806,7 +822,12 @@ class PygameNeuro:
             RuntimeError: Called from another thread.
 
         """
-        return self.runner.pump(self.pump_budget if budget is None else budget)
+        runner = self.runner
+        if not runner.pending():
+            # The idle fast path (most frames): nothing queued means nothing to
+            # run, and no error to report (trio reports it from a callback).
+            return 0
+        return runner.pump(self.pump_budget if budget is None else budget)
 
     def wait_frame(self, fps: float) -> int:
         """Wait for the rest of the frame like ``clock.tick(fps)``, serving trio meanwhile.
@@ -834,12 +855,20 @@ class PygameNeuro:
             target = previous + period
             if target < now - period:  # far behind: start afresh
                 target = now
-        while True:
-            self.pump()
+        if not self.runner.running:  # nothing to serve: sleep like clock.tick
+            self.pump()  # re-raises an error the run ended with, once
             remaining = target - time.perf_counter()
-            if remaining <= 0:
-                break
-            self.host.wait(remaining)
+            if remaining > 0:
+                time.sleep(remaining)
+        else:
+            woken = True
+            while True:
+                if woken:  # a timed-out wait means nothing was queued meanwhile
+                    self.pump()
+                remaining = target - time.perf_counter()
+                if remaining <= 0:
+                    break
+                woken = self.host.wait(remaining)
         self._last_frame = target
         if previous is None:
             return 0
