@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 import trio_websocket
 from libcomponent.component import Event, ExternalRaiseManager
 
@@ -536,3 +537,57 @@ async def test_write_after_close_raises_connection_closed() -> None:
                 await api.write_to_websocket("{}")
             with pytest.raises(trio_websocket.ConnectionClosed):
                 await api.read_from_websocket()
+
+
+# ---------------------------------------------------------------- ordering
+
+
+async def test_offline_context_and_force_restored_in_the_order_asked() -> None:
+    async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = TrioNeuroAPIComponent("neuro", "Test Game", **FAST)
+        manager.add_component(component)
+        await component.register_action(MOVE, lambda data: None)
+        await component.send_context("before the force")
+        await component.send_force_action(None, "Your move", ["move"])
+        await component.send_context("after the force")
+        await manager.raise_event(Event("connect", neuro.url))
+        connection = await neuro.wait_connection()
+        await connection.wait_count(5)
+        assert connection.commands() == [
+            "startup",
+            "actions/register",
+            "context",
+            "actions/force",
+            "context",
+        ]
+        assert connection.messages()[2]["data"]["message"] == "before the force"
+        await component.stop()
+
+
+async def test_reregistering_behind_a_queued_unregistration_keeps_action_and_handler() -> None:
+    calls: list[str] = []
+    async with scripted_neuro() as neuro:
+        async with connected_component(neuro.url) as (component, nursery):
+            await component.register_action(MOVE, lambda data: calls.append("old"))
+            connection = await neuro.wait_connection()
+            await connection.wait_for_command("actions/register")
+            # Hold the send order so both calls queue up behind it, in this order.
+            async with component._send_lock:
+                nursery.start_soon(component.unregister_actions, ["move"])
+                await trio.testing.wait_all_tasks_blocked()
+                nursery.start_soon(
+                    component.register_action, MOVE, lambda data: calls.append("new")
+                )
+                await trio.testing.wait_all_tasks_blocked()
+            await connection.wait_for(lambda m: m["command"] == "actions/register", start=2)
+            assert component.get_registered() == ("move",)
+            await connection.send(action_frame("m", "move", {"direction": "up"}))
+            assert (await connection.wait_for_result("m"))["success"] is True
+    assert calls == ["new"]
+    assert connection.commands()[:4] == [
+        "startup",
+        "actions/register",
+        "actions/unregister",
+        "actions/register",
+    ]

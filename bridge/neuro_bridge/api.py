@@ -146,17 +146,21 @@ class AbstractNeuroAPI(abc.ABC):
         """Return the next frame from Neuro."""
 
     async def _send_frame(
-        self, frame: str, kind: str, commit: Callable[[], None] | None = None
+        self, frame: str, kind: str, commit: Callable[[], str | None] | None = None
     ) -> None:
         """Deliver one frame of *kind* (an :class:`OutgoingKind` value).
 
-        *commit*, when given, records the state change the frame announces; it runs
-        right before the frame is written, so a subclass that serialises writes
-        (or re-sends state after a reconnect) sees state and frames in one order.
-        The default commits and writes at once.
+        *commit*, when given, records the state change the frame announces and
+        returns the frame to send -- rebuilt against the state it found, or ``None``
+        when there is nothing left to send.  It runs right before the write, so a
+        subclass that serialises writes (or re-sends state after a reconnect) sees
+        state and frames in one order.  The default commits and writes at once.
         """
         if commit is not None:
-            commit()
+            committed = commit()
+            if committed is None:
+                return
+            frame = committed
         await self.write_to_websocket(frame)
 
     # ------------------------------------------------------------ state
@@ -224,14 +228,26 @@ class AbstractNeuroAPI(abc.ABC):
             LocalProtocolError: For an empty batch, a non-``Action`` item, a name twice
                 in the batch, or a name registered with another definition.
         """
-        fresh = self._check_new_actions(actions)
-        if not fresh:
-            return
-        frame = self._commands.register_actions(fresh)
+        await self._register_actions(actions, None)
 
-        def commit() -> None:
-            for action in fresh:
+    async def _register_actions(
+        self, actions: Sequence[Action], on_commit: Callable[[], None] | None
+    ) -> None:
+        batch = list(actions) if not isinstance(actions, Action) else actions
+        fresh = self._check_new_actions(batch)
+        frame = self._commands.register_actions(fresh) if fresh else ""
+
+        def commit() -> str | None:
+            # The registry may have changed while this frame waited for its turn
+            # (e.g. an unregistration of the same name was queued before it).
+            now_fresh = self._check_new_actions(batch)
+            for action in now_fresh:
                 self._actions[action.name] = action
+            if on_commit is not None:
+                on_commit()
+            if now_fresh == fresh:
+                return frame or None
+            return self._commands.register_actions(now_fresh) if now_fresh else None
 
         await self._send_frame(frame, OutgoingKind.REGISTER, commit)
 
@@ -265,14 +281,19 @@ class AbstractNeuroAPI(abc.ABC):
             raise LocalProtocolError("unregister_actions needs at least one name")
         frame = self._commands.unregister_actions(names)
 
-        def commit() -> None:
+        def commit() -> str:
             for name in names:
                 self._actions.pop(name, None)
+            self._actions_unregistered(names)
             force = self._pending_force
             if force is not None and not any(n in self._actions for n in force.action_names):
                 self._pending_force = None
+            return frame
 
         await self._send_frame(frame, OutgoingKind.UNREGISTER, commit)
+
+    def _actions_unregistered(self, names: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """React to *names* leaving the registry (called in send order).  No-op here."""
 
     async def send_force_action(
         self,
@@ -322,10 +343,11 @@ class AbstractNeuroAPI(abc.ABC):
             frame=frame,
         )
 
-        def commit() -> None:
+        def commit() -> str:
             if self._pending_force is not None:  # another task forced meanwhile
                 raise ForceInFlightError("a force was sent while this one waited")
             self._pending_force = force
+            return frame
 
         await self._send_frame(frame, OutgoingKind.FORCE, commit)
 
@@ -346,11 +368,12 @@ class AbstractNeuroAPI(abc.ABC):
         """
         frame = self._commands.action_result(id, success, message)
 
-        def commit() -> None:
+        def commit() -> str:
             name = self._unanswered.pop(id, None)
             force = self._pending_force
             if success and force is not None and name in force.action_names:
                 self._pending_force = None
+            return frame
 
         await self._send_frame(frame, OutgoingKind.RESULT, commit)
 

@@ -31,7 +31,7 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
 import attrs
@@ -263,19 +263,11 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             )
             for action, handler in pairs
         }
-        self._bindings.update(bindings)
-        try:
-            await self.register_actions(actions)
-        except BaseException:
-            for name in bindings:
-                if name not in self._actions:
-                    self._bindings.pop(name, None)
-            raise
+        # Handlers are installed when the registration is committed, in the same
+        # order as every other registration and unregistration.
+        await self._register_actions(actions, lambda: self._bindings.update(bindings))
 
-    async def unregister_actions(self, action_names: Iterable[str]) -> None:
-        """Unregister the actions named and drop their handlers."""
-        names = list(action_names) if not isinstance(action_names, str) else [action_names]
-        await super().unregister_actions(names)
+    def _actions_unregistered(self, names: Sequence[str]) -> None:
         for name in names:
             self._bindings.pop(name, None)
 

@@ -255,7 +255,11 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self.max_message_size = max_message_size
         self.outbox_size = outbox_size
 
-        self._outbox: collections.deque[str] = collections.deque()
+        # (sequence, frame) of context/shutdown-ready frames held while offline.
+        self._outbox: collections.deque[tuple[int, str]] = collections.deque()
+        # Counts frames asked for, to restore held frames and the force in order.
+        self._sequence = 0
+        self._force_sequence = 0
         # Serialises writes, so a reconnect's restoration goes out before anything else.
         self._send_lock = trio.Lock()
         # A connection that is open but not yet restored takes no ordinary frames.
@@ -434,11 +438,18 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 await self.write_to_websocket(
                     self._commands.register_actions(list(self._actions.values()))
                 )
-            if self._pending_force is not None:
-                await self.write_to_websocket(self._pending_force.frame)
+            # Queued frames and the force in flight go out in the order they were
+            # asked for.
+            force = self._pending_force
             while self._outbox:
-                await self.write_to_websocket(self._outbox[0])
+                sequence, frame = self._outbox[0]
+                if force is not None and sequence > self._force_sequence:
+                    await self.write_to_websocket(force.frame)
+                    force = None
+                await self.write_to_websocket(frame)
                 self._outbox.popleft()
+            if force is not None:
+                await self.write_to_websocket(force.frame)
             self._ready = True
 
     async def _keepalive(
@@ -503,11 +514,17 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     # ------------------------------------------------------------ sending
 
     async def _send_frame(
-        self, frame: str, kind: str, commit: Callable[[], None] | None = None
+        self, frame: str, kind: str, commit: Callable[[], str | None] | None = None
     ) -> None:
         async with self._send_lock:
             if commit is not None:
-                commit()
+                committed = commit()
+                if committed is None:
+                    return
+                frame = committed
+            self._sequence += 1
+            if kind == OutgoingKind.FORCE:
+                self._force_sequence = self._sequence
             websocket = self._websocket
             if websocket is not None and self._ready:
                 try:
@@ -529,7 +546,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                     f"{len(self._outbox)} messages are waiting for Neuro to reconnect;"
                     " not queueing more"
                 )
-            self._outbox.append(frame)
+            self._outbox.append((self._sequence, frame))
             logger.debug("queued %s until Neuro reconnects", kind)
         elif kind == OutgoingKind.RESULT:
             logger.warning("dropping an action result: the connection it answers is gone")
