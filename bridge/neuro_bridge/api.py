@@ -66,11 +66,12 @@ class ForceInFlightError(LocalProtocolError):
     """
 
 
-class ActionMessageError(RemoteProtocolError, ValueError):
-    """An ``action`` from Neuro with missing or extra keys in its data.
+class _InvalidActionMessageError(RemoteProtocolError):
+    """An ``action`` from Neuro that cannot be handled as sent.
 
     Attributes:
-        action_id: The id to answer, or ``None`` when none could be recovered.
+        action_id: The id to answer, or ``None`` when none could be recovered
+            (or when the id belongs to an action still being handled).
         reason: What was wrong.
     """
 
@@ -80,18 +81,12 @@ class ActionMessageError(RemoteProtocolError, ValueError):
         self.action_id = action_id
 
 
-class ActionMessageTypeError(RemoteProtocolError, TypeError):
-    """An ``action`` from Neuro with a field of the wrong type.
+class ActionMessageError(_InvalidActionMessageError, ValueError):
+    """An ``action`` from Neuro with missing or extra keys in its data."""
 
-    Attributes:
-        action_id: The id to answer, or ``None`` when none could be recovered.
-        reason: What was wrong.
-    """
 
-    def __init__(self, reason: str, action_id: str | None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.action_id = action_id
+class ActionMessageTypeError(_InvalidActionMessageError, TypeError):
+    """An ``action`` from Neuro with a field of the wrong type."""
 
 
 class OutgoingKind:
