@@ -120,7 +120,18 @@ def test_default_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://localhost:8000", "localhost:8000", "ws://", 8000, "ws://host:99999"]
+    "url",
+    [
+        "http://localhost:8000",
+        "localhost:8000",
+        "ws://",
+        8000,
+        "ws://host:99999",
+        # Host names the resolver cannot encode (an empty or over-long label): they
+        # made trio raise UnicodeError out of handle_connect instead of failing here.
+        "ws://my..host:8000",
+        "ws://" + "a" * 64 + ".example:8000",
+    ],
 )
 def test_check_url_rejects(url: object) -> None:
     with pytest.raises(ValueError, match="Neuro URL"):
@@ -148,6 +159,16 @@ async def test_connect_event_without_url_uses_environment(monkeypatch: pytest.Mo
 
 async def test_bad_url_fails_once_without_retrying(caplog: pytest.LogCaptureFixture) -> None:
     async with connected_component("http://nope") as (component, _):
+        with trio.fail_after(WAIT):
+            await component.wait_for_websocket()
+        assert component.not_connected
+    assert "cannot connect to Neuro" in caplog.text
+
+
+async def test_unencodable_host_fails_once_without_crashing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with connected_component("ws://my..host:8000") as (component, _):
         with trio.fail_after(WAIT):
             await component.wait_for_websocket()
         assert component.not_connected

@@ -118,6 +118,12 @@ def check_url(url: object) -> str:
         parsed.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
         raise ValueError(f"bad port in Neuro URL {url!r}: {exc}") from None
+    try:
+        # What the resolver does first; an empty or over-long label fails there
+        # with a UnicodeError that no reconnect can cure.
+        parsed.hostname.encode("idna")
+    except UnicodeError:
+        raise ValueError(f"bad host name in Neuro URL {url!r}") from None
     return url
 
 
