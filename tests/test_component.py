@@ -178,6 +178,16 @@ async def test_unregistered_action_is_unknown() -> None:
         assert calls == []
 
 
+async def test_unregister_one_name_given_as_a_str() -> None:
+    # A str is one name, as for send_force_action: not the letters of a name.
+    async with session() as s:
+        await s.component.register_action(WAVE, lambda data: None)
+        await s.component.unregister_actions("wave")
+        assert s.component.get_registered() == ()
+        frame = await s.server.wait_for_command("actions/unregister")
+        assert frame["data"] == {"action_names": ["wave"]}
+
+
 async def test_invalid_json_data() -> None:
     async with session() as s:
         await s.component.register_action(PLAY, lambda d: None)

@@ -269,8 +269,12 @@ class AbstractNeuroAPI(abc.ABC):
     async def unregister_actions(self, action_names: Iterable[str]) -> None:
         """Unregister the actions named; unknown names are harmless.
 
-        A force in flight whose actions are all gone ends with them.
+        *action_names* may be a single name (a str), as for
+        :meth:`send_force_action`.  A force in flight whose actions are all gone
+        ends with them.
         """
+        if isinstance(action_names, str):  # one name, not its letters
+            action_names = (action_names,)
         names = [check_action_name(name) for name in action_names]
         if not names:
             raise LocalProtocolError("unregister_actions needs at least one name")
