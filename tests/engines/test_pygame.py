@@ -161,6 +161,32 @@ def test_invalid_action_answered_and_retry_gets_new_force(screen: pygame.Surface
     assert first_result < second_force
 
 
+def test_failed_async_handler_keeps_the_force_in_flight(screen: pygame.Surface) -> None:
+    # An async handler that raised (or timed out) used to leave the force marked
+    # "being answered", so force() queued a second force instead of refusing it.
+    with ServerThread() as server:
+        neuro = PygameNeuro("Test Game", server.url)
+
+        @neuro.action("test_drop", "Drop a disc.", COLUMN_SCHEMA)
+        async def drop(data: dict[str, Any]) -> None:
+            await trio.lowlevel.checkpoint()
+            raise RuntimeError("the board is on fire")
+
+        neuro.start()
+        try:
+            connection = wait_connected(neuro, server, screen)
+            neuro.force("Drop a disc.", ["test_drop"])
+            run_frames(neuro, lambda: "actions/force" in commands(connection), screen=screen)
+            server.send(connection, action_frame("a1", "test_drop", {"column": 4}))
+            run_frames(neuro, lambda: "a1" in results(connection), screen=screen)
+            assert neuro.force_pending
+            with pytest.raises(ForceInFlightError):
+                neuro.force("Drop a disc again.", ["test_drop"])
+        finally:
+            neuro.shutdown()
+    assert results(connection)["a1"]["success"] is False
+
+
 def test_loop_blocking_in_event_wait_is_woken(screen: pygame.Surface) -> None:
     """A turn-based loop that sleeps in pygame.event.wait() is woken by our event."""
     handled: list[int] = []

@@ -541,7 +541,11 @@ class PygameNeuro:
             @functools.wraps(handler)
             async def async_wrapper(data: dict[str, Any]) -> HandlerReturn:
                 force = self._answering_force(name)
-                value = await cast("Awaitable[HandlerReturn]", handler(data))
+                try:
+                    value = await cast("Awaitable[HandlerReturn]", handler(data))
+                except BaseException:  # raised, or cancelled (too slow): a failure
+                    self._note_answer(force, False)
+                    raise
                 self._note_answer(force, value)
                 return value
 
