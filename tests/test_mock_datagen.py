@@ -592,3 +592,12 @@ def test_invalid_needs_a_satisfiable_base() -> None:
     with pytest.raises(UnsatisfiableSchemaError):
         generate_invalid(schema, random.Random(0), InvalidDataKind.MISSING_REQUIRED)
     assert generate_invalid(schema, random.Random(0), "invalid_json") is not None
+
+
+def test_free_text_reads_like_words_and_keeps_its_bounds() -> None:
+    rng = random.Random(7)
+    schema = {"type": "string", "minLength": 12, "maxLength": 30}
+    texts = [generate_valid(schema, rng) for _ in range(200)]
+    assert all(12 <= len(text) <= 30 for text in texts)
+    assert all(not text.endswith(" ") and not text.startswith(" ") for text in texts)
+    assert sum(" " in text for text in texts) > 150

@@ -80,6 +80,25 @@ _NUMBER_SPAN = 100
 
 #: Characters used for free text.  No newline, so ``$`` and ``\\Z`` agree.
 _TEXT_ALPHABET = string.ascii_letters + string.digits + " -_.,!?"
+# Free text (no pattern or format) is built from these.
+_WORDS = (
+    "nice try",
+    "watch this",
+    "my turn",
+    "too easy",
+    "chat",
+    "look",
+    "again",
+    "bold move",
+    "oh no",
+    "I win",
+    "hmm",
+    "wow",
+    "clever",
+    "not bad",
+    "heh",
+    "ready?",
+)
 
 _ALL_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
 
@@ -324,8 +343,15 @@ class _Generator:
         return self._pattern_string(schema["pattern"], matcher, min_len, max_len, path)
 
     def _text(self, min_len: int, max_len: int) -> str:
+        # Words rather than noise, so transcripts and demos read like speech.
         length = self._rng.randint(min_len, max_len)
-        return "".join(self._rng.choice(_TEXT_ALPHABET) for _ in range(length))
+        text = ""
+        while len(text) < length:
+            text += (" " if text else "") + self._rng.choice(_WORDS)
+        text = text[:length]
+        if text.endswith(" "):
+            text = text[:-1] + self._rng.choice(string.ascii_lowercase)
+        return text
 
     def _pattern_string(
         self,
