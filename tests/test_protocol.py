@@ -113,6 +113,8 @@ def test_register_actions_exact_no_null_schema(game: GameCommands) -> None:
         '"schema":{"type":"object","required":["column"]}}]}}'
     )
     assert "null" not in game.register_actions([Action("wave", "Wave")])
+    # Any iterable, as for unregister_actions (an iterator was read up by the checks).
+    assert game.register_actions(iter(actions)) == game.register_actions(actions)
 
 
 def test_unregister_actions_exact(game: GameCommands) -> None:

@@ -24,7 +24,7 @@ import enum
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
 import attrs
@@ -295,8 +295,13 @@ class GameCommands:
             f'"silent":{"true" if silent else "false"}}}}}'
         )
 
-    def register_actions(self, actions: Sequence[Action]) -> str:
+    def register_actions(self, actions: Iterable[Action]) -> str:
         """``actions/register`` for *actions* (non-empty, unique names)."""
+        if isinstance(actions, Action) or not isinstance(actions, Iterable):
+            raise LocalProtocolError(
+                f"actions/register needs a sequence of actions, not {actions!r}"
+            )
+        actions = list(actions)  # an iterator would be used up by the checks below
         if not actions:
             raise LocalProtocolError("actions/register needs at least one action")
         seen: set[str] = set()
