@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 from typing import Any
 
 import pytest
 
+from neuro_bridge import schema as schema_module
 from neuro_bridge.schema import (
     SAFE_KEYWORDS,
     UNSUPPORTED_KEYWORDS,
@@ -278,6 +280,19 @@ def test_compile_cache_is_keyed_by_content_not_identity() -> None:
     after({"n": "text"})
     with pytest.raises(SchemaValidationError):
         before({"n": "text"})
+
+
+def test_compile_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A game making a new schema every turn must not grow the cache without end.
+    monkeypatch.setattr(schema_module, "_CACHE_SIZE", 4, raising=False)
+    monkeypatch.setattr(schema_module, "_cache", collections.OrderedDict())
+    kept = compile_validator({"type": "object", "properties": {"kept": {"type": "integer"}}})
+    for turn in range(10):
+        compile_validator({"type": "object", "properties": {"move": {"enum": [turn]}}})
+        # Used every turn: stays cached.
+        again = compile_validator({"properties": {"kept": {"type": "integer"}}, "type": "object"})
+        assert again is kept
+    assert len(schema_module._cache) == 4
 
 
 def test_check_action_schema_compiles_once() -> None:

@@ -17,10 +17,11 @@ A keyword is only a keyword where it stands in a schema: a *property* named
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import Any, Callable, Final
 
 import fastjsonschema
 
@@ -183,7 +184,10 @@ def _collect_unsupported(schema: Mapping[str, Any], path: str, found: list[str])
             _collect_unsupported(value, here, found)
 
 
-_cache: dict[str, DataValidator] = {}
+# The most recently used validators, oldest first.  Bounded: a game that builds a
+# new schema every turn (an enum of the moves left, say) must not grow without end.
+_CACHE_SIZE: Final = 256
+_cache: collections.OrderedDict[str, DataValidator] = collections.OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -191,7 +195,8 @@ def compile_validator(schema: Mapping[str, Any]) -> DataValidator:
     """Return a compiled validator for *schema*, reusing an earlier compilation.
 
     The cache is keyed by the schema's canonical JSON text, so equal schemas share
-    one validator however often they are registered.  Safe to call from any thread.
+    one validator however often they are registered; it keeps the 256 most
+    recently used ones.  Safe to call from any thread.
 
     Raises:
         InvalidSchemaError: If fastjsonschema rejects the schema itself.
@@ -200,9 +205,11 @@ def compile_validator(schema: Mapping[str, Any]) -> DataValidator:
         key = json.dumps(schema, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:  # unserialisable value, or mixed key types
         raise InvalidSchemaError(f"the action schema is not valid JSON: {exc}") from exc
-    validator = _cache.get(key)
-    if validator is not None:
-        return validator
+    with _cache_lock:
+        validator = _cache.get(key)
+        if validator is not None:
+            _cache.move_to_end(key)
+            return validator
     try:
         compiled: DataValidator = fastjsonschema.compile(json.loads(key))
     except Exception as exc:
@@ -210,4 +217,8 @@ def compile_validator(schema: Mapping[str, Any]) -> DataValidator:
         # fastjsonschema raise re.error, AttributeError, TypeError, ...
         raise InvalidSchemaError(f"the action schema is not a valid JSON schema: {exc}") from exc
     with _cache_lock:
-        return _cache.setdefault(key, compiled)
+        validator = _cache.setdefault(key, compiled)
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+        return validator
