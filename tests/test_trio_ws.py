@@ -175,6 +175,19 @@ async def test_unencodable_host_fails_once_without_crashing(
     assert "cannot connect to Neuro" in caplog.text
 
 
+async def test_connection_cleared_by_a_handler_ends_the_read_loop() -> None:
+    # With the connection cleared, every read raised RuntimeError at once, and the
+    # read loop logged it and tried again forever, without a checkpoint: a hang.
+    async with scripted_neuro() as neuro, connected_component(neuro.url) as (component, _):
+        await component.register_action(MOVE, lambda data: component.connect(None))
+        first = await neuro.wait_connection()
+        await first.wait_for_command("actions/register")
+        await first.send(action_frame("a1", "move", {"direction": "up"}))
+        with trio.fail_after(WAIT):
+            second = await neuro.wait_connection()
+            await second.wait_for_command("actions/register")
+
+
 # ---------------------------------------------------------------- connecting
 
 

@@ -491,6 +491,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                         exc.action_id, False, f"Invalid action message: {exc.reason}."
                     )
             except Exception:
+                if self.not_connected:  # connect(None) from a hook: nothing left to read
+                    logger.info("connection cleared while reading; reconnecting")
+                    return
                 logger.exception("error while handling a message from Neuro; continuing")
 
     @property
