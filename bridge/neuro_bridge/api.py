@@ -49,6 +49,7 @@ __all__ = [
     "ForceInFlightError",
     "ForceRequest",
     "OutgoingKind",
+    "WebsocketMessage",
 ]
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class AbstractNeuroAPI(abc.ABC):
 
     @property
     def registered_actions(self) -> Mapping[str, Action]:
-        """The currently registered actions by name (a read-only view)."""
+        """The currently registered actions by name (a copy, oldest first)."""
         return self._actions.copy()
 
     @property

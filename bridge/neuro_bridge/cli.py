@@ -3,8 +3,9 @@
 Each subcommand lives in the module that implements it; this file only wires
 them up and configures logging.  A subcommand module provides
 ``configure_parser(parser: argparse.ArgumentParser) -> None`` and
-``run(args: argparse.Namespace) -> int`` and is imported only when chosen, so
-``neuro-bridge --help`` needs no engine.
+``run(args: argparse.Namespace) -> int``.  Every subcommand module is imported to
+build the parser, so none may import an engine at module level: ``neuro-bridge
+--help`` needs no engine (the chosen subcommand's ``run`` imports what it uses).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from neuro_bridge._version import __version__
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SUBCOMMANDS", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: name -> (module implementing it, one-line help).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
