@@ -625,3 +625,21 @@ async def test_reregistering_behind_a_queued_unregistration_keeps_action_and_han
         "actions/unregister",
         "actions/register",
     ]
+
+
+async def test_wait_for_websocket_waits_anew_after_stop_and_reconnect() -> None:
+    async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = TrioNeuroAPIComponent("neuro", "Game", **FAST)
+        manager.add_component(component)
+        await manager.raise_event(Event("connect", neuro.url))
+        with trio.fail_after(WAIT):
+            await component.wait_for_websocket()
+        await component.stop()
+        assert component.not_connected
+        await manager.raise_event(Event("connect", neuro.url))
+        with trio.fail_after(WAIT):
+            await component.wait_for_websocket()
+        assert is_connected(component)
+        await component.stop()
+    assert len(neuro.connections) == 2

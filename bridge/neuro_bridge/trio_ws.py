@@ -328,6 +328,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             await trio.lowlevel.checkpoint()
             return
         self._finished = trio.Event()
+        if self._first_attempt.is_set():  # a new session: wait_for_websocket waits anew
+            self._first_attempt = trio.Event()
         self._stop_requested = False
         failures = 0
         try:

@@ -621,11 +621,9 @@ class MockSession:
             return
         if probe.kind is ChaosKind.DUPLICATE_ID:
             # Give a second answer time to arrive.
-            with (
-                trio.move_on_after(self.config.chaos_grace),
-                contextlib.suppress(GameDisconnectedError),
-            ):
-                await self._wait_until(lambda: len(self.checker.results_for(action_id)) > 1)
+            with trio.move_on_after(self.config.chaos_grace):
+                with contextlib.suppress(GameDisconnectedError):
+                    await self._wait_until(lambda: len(self.checker.results_for(action_id)) > 1)
 
 
 def describe(sessions: Sequence[MockSession]) -> str:
