@@ -305,7 +305,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     async def wait_for_websocket(self) -> None:
         """Return once the first connection attempt has succeeded or failed.
 
-        Check :attr:`not_connected` afterwards to learn which.
+        Check :attr:`not_connected` afterwards to learn which.  "First" counts from
+        the component's creation or the last :meth:`stop`, so after a stop it waits
+        for the next session started by a ``"connect"`` event.
         """
         await self._first_attempt.wait()
 
@@ -328,8 +330,6 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             await trio.lowlevel.checkpoint()
             return
         self._finished = trio.Event()
-        if self._first_attempt.is_set():  # a new session: wait_for_websocket waits anew
-            self._first_attempt = trio.Event()
         self._stop_requested = False
         failures = 0
         try:
@@ -520,6 +520,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 await self._finished.wait()
         self.connect(None)
         self._ready = False
+        if self._first_attempt.is_set():  # the next session's first attempt is awaited anew
+            self._first_attempt = trio.Event()
         await trio.lowlevel.checkpoint()
 
     # ------------------------------------------------------------ sending
