@@ -7,6 +7,9 @@ The examples hard-code ``ws://localhost:8000``, so the server listens on
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 import trio
 from libcomponent.component import Event, ExternalRaiseManager
@@ -14,13 +17,30 @@ from libcomponent.component import Event, ExternalRaiseManager
 from neuro_bridge.protocol import Action
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
 from tests import page_examples
-from tests.helpers import WAIT, scripted_neuro
+from tests.helpers import WAIT, ScriptedNeuro, scripted_neuro
 
 EXAMPLE_PORT = 8000
 
 
-async def test_basic_usage_with_component_manager() -> None:
+@asynccontextmanager
+async def example_server() -> AsyncIterator[ScriptedNeuro]:
+    """The scripted Neuro on the port the examples hard-code, or a clear failure."""
+    try:
+        probe = await trio.open_tcp_listeners(EXAMPLE_PORT, host="127.0.0.1")
+    except OSError as exc:
+        pytest.fail(
+            f"cannot listen on 127.0.0.1:{EXAMPLE_PORT} ({exc}): the page's examples"
+            " hard-code ws://localhost:8000; stop what listens there (a running"
+            " `neuro-bridge mock`, another test run) and try again"
+        )
+    for listener in probe:
+        await listener.aclose()
     async with scripted_neuro(port=EXAMPLE_PORT) as neuro:
+        yield neuro
+
+
+async def test_basic_usage_with_component_manager() -> None:
+    async with example_server() as neuro:
         with trio.fail_after(10 + WAIT):
             await page_examples.main()
         connection = neuro.connections[0]
@@ -48,7 +68,7 @@ async def test_basic_usage_without_server_skips_game_logic() -> None:
 
 
 async def test_custom_connection_handling() -> None:
-    async with scripted_neuro(port=EXAMPLE_PORT) as neuro, trio.open_nursery() as nursery:
+    async with example_server() as neuro, trio.open_nursery() as nursery:
         manager = ExternalRaiseManager("game_manager", nursery)
         component = page_examples.CustomGameComponent("neuro_api", "My Game")
         manager.add_component(component)
@@ -89,7 +109,7 @@ async def test_custom_connection_handling_failure_sets_ready() -> None:
 # Our component opens and closes its own TCP stream (test_trio_ws.py checks that).
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_direct_api_usage() -> None:
-    async with scripted_neuro(port=EXAMPLE_PORT) as neuro, trio.open_nursery() as nursery:
+    async with example_server() as neuro, trio.open_nursery() as nursery:
         nursery.start_soon(page_examples.direct_usage)
         connection = await neuro.wait_connection()
         await connection.wait_count(2)
