@@ -58,6 +58,7 @@ PLAY = Action(
     },
 )
 WAVE = Action("wave", "Wave at chat")
+JUMP = Action("jump", "Jump")
 
 RAISED_EVENTS = (
     STARTUP_ACKNOWLEDGED_EVENT,
@@ -888,3 +889,42 @@ async def test_logging_of_unknown_keys(caplog: pytest.LogCaptureFixture) -> None
             result = await s.server.wait_for_result("k1")
         assert result["success"] is True
     assert "ignoring unknown keys ['v']" in caplog.text
+
+
+# ---------------------------------------------------------------- handler kinds
+
+
+async def test_callable_object_with_async_call_runs_as_async_under_the_limit() -> None:
+    class Slow:
+        async def __call__(self, data: dict[str, Any]) -> None:
+            await trio.sleep_forever()
+
+    async with session(action_timeout=0.2) as s:
+        await s.component.register_action(WAVE, Slow())
+        await s.server.send(action_frame("slow", "wave"))
+        # Runs as a task: the read loop answers a second action meanwhile.
+        await s.component.register_action(JUMP, lambda data: "jumped")
+        await s.server.send(action_frame("quick", "jump"))
+        assert (await s.server.wait_for_result("quick"))["success"] is True
+        result = await s.server.wait_for_result("slow")
+        assert result["success"] is False
+        assert "longer than 0.2 s" in result["message"]
+
+
+async def test_sync_handler_returning_a_coroutine_is_awaited_under_the_limit() -> None:
+    async def later(data: dict[str, Any]) -> str:
+        await trio.lowlevel.checkpoint()
+        return "done later"
+
+    async def never(data: dict[str, Any]) -> None:
+        await trio.sleep_forever()
+
+    async with session(action_timeout=0.2) as s:
+        await s.component.register_action(WAVE, lambda data: later(data))
+        await s.component.register_action(JUMP, lambda data: never(data))
+        await s.server.send(action_frame("a", "wave"))
+        assert (await s.server.wait_for_result("a"))["message"] == "done later"
+        await s.server.send(action_frame("b", "jump"))
+        result = await s.server.wait_for_result("b")
+        assert result["success"] is False
+        assert "longer than 0.2 s" in result["message"]

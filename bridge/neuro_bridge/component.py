@@ -163,6 +163,14 @@ def _to_result(action_name: str, value: object) -> ActionResult:
     return result
 
 
+def _is_async_callable(handler: object) -> bool:
+    """Whether calling *handler* gives a coroutine (functions, partials, ``__call__``)."""
+    if inspect.iscoroutinefunction(handler):
+        return True
+    call = getattr(type(handler), "__call__", None)  # noqa: B004 - the method, not callable()
+    return not inspect.isfunction(handler) and inspect.iscoroutinefunction(call)
+
+
 @attrs.frozen
 class _Binding:
     action: Action
@@ -257,7 +265,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             action.name: _Binding(
                 action=action,
                 handler=handler,
-                is_async=inspect.iscoroutinefunction(handler),
+                is_async=_is_async_callable(handler),
                 validator=None if action.schema is None else compile_validator(action.schema),
                 unregister_on_success=unregister_on_success(action.name, names),
             )
@@ -294,12 +302,15 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         started = time.perf_counter()
         try:
             value = binding.handler(data)
-            if value is not None and inspect.isawaitable(value):
-                value = await value
         except Exception as exc:
             result = self._handler_failed(action, exc)
         else:
-            result = _SUCCESS if value is None else _to_result(action.name, value)
+            if value is None:
+                result = _SUCCESS
+            elif inspect.isawaitable(value):  # a sync callable that returned a coroutine
+                result = await self._await_result(action, value)
+            else:
+                result = _to_result(action.name, value)
         elapsed = time.perf_counter() - started
         if elapsed > self.action_timeout:
             logger.warning(
@@ -359,21 +370,28 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
     async def _run_async_handler(
         self, action: ActionRequested, binding: _Binding, data: dict[str, Any]
     ) -> None:
-        with trio.move_on_after(self.action_timeout) as scope:
-            try:
-                value = await binding.handler(data)  # type: ignore[misc]
-            except Exception as exc:
-                result = self._handler_failed(action, exc)
-            else:
-                result = _to_result(action.name, value)
-        if scope.cancelled_caught:
-            logger.warning("handler for %r cancelled after %s s", action.name, self.action_timeout)
-            result = ActionResult(
-                False,
-                f"The game took longer than {self.action_timeout:g} s to perform"
-                f" {action.name!r} and gave up.",
-            )
+        try:
+            awaitable = binding.handler(data)
+        except Exception as exc:
+            result = self._handler_failed(action, exc)
+        else:
+            result = await self._await_result(action, awaitable)
         await self._finish(action, binding, result)
+
+    async def _await_result(self, action: ActionRequested, awaitable: object) -> ActionResult:
+        """Await a handler's result under :attr:`action_timeout`."""
+        with trio.move_on_after(self.action_timeout):
+            try:
+                value = await awaitable  # type: ignore[misc]
+            except Exception as exc:
+                return self._handler_failed(action, exc)
+            return _to_result(action.name, value)
+        logger.warning("handler for %r cancelled after %s s", action.name, self.action_timeout)
+        return ActionResult(
+            False,
+            f"The game took longer than {self.action_timeout:g} s to perform"
+            f" {action.name!r} and gave up.",
+        )
 
     async def _finish(
         self, action: ActionRequested, binding: _Binding, result: ActionResult
