@@ -60,6 +60,7 @@ __all__ = [
     "ActionHandler",
     "ActionResult",
     "HandlerReturn",
+    "is_async_callable",
 ]
 
 logger = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def _to_result(action_name: str, value: object) -> ActionResult:
     return result
 
 
-def _is_async_callable(handler: object) -> bool:
+def is_async_callable(handler: object) -> bool:
     """Whether calling *handler* gives a coroutine (functions, partials, ``__call__``)."""
     if inspect.iscoroutinefunction(handler):
         return True
@@ -265,7 +266,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             action.name: _Binding(
                 action=action,
                 handler=handler,
-                is_async=_is_async_callable(handler),
+                is_async=is_async_callable(handler),
                 validator=None if action.schema is None else compile_validator(action.schema),
                 unregister_on_success=unregister_on_success(action.name, names),
             )

@@ -187,6 +187,34 @@ def test_failed_async_handler_keeps_the_force_in_flight(screen: pygame.Surface) 
     assert results(connection)["a1"]["success"] is False
 
 
+def test_sync_handler_returning_a_coroutine_resolves_the_force(screen: pygame.Surface) -> None:
+    # A lambda around a coroutine function: its answer comes when the coroutine ends.
+    async def drop_later(data: dict[str, Any]) -> str:
+        await trio.lowlevel.checkpoint()
+        return f"dropped in {data['column']}"
+
+    with ServerThread() as server:
+        neuro = PygameNeuro("Test Game", server.url)
+        neuro.add_action(
+            Action("test_drop", "Drop a disc.", COLUMN_SCHEMA), lambda data: drop_later(data)
+        )
+        neuro.start()
+        try:
+            connection = wait_connected(neuro, server, screen)
+            neuro.force("Drop a disc.", ["test_drop"])
+            run_frames(neuro, lambda: "actions/force" in commands(connection), screen=screen)
+            server.send(connection, action_frame("a1", "test_drop", {"column": 4}))
+            run_frames(neuro, lambda: "a1" in results(connection), screen=screen)
+            run_frames(neuro, lambda: not neuro.force_pending, screen=screen)
+            neuro.force("Drop another disc.", ["test_drop"])  # no ForceInFlightError
+            run_frames(
+                neuro, lambda: commands(connection).count("actions/force") == 2, screen=screen
+            )
+        finally:
+            neuro.shutdown()
+    assert results(connection)["a1"] == {"id": "a1", "success": True, "message": "dropped in 4"}
+
+
 def test_loop_blocking_in_event_wait_is_woken(screen: pygame.Surface) -> None:
     """A turn-based loop that sleeps in pygame.event.wait() is woken by our event."""
     handled: list[int] = []

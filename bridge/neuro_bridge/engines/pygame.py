@@ -59,7 +59,7 @@ import trio
 from libcomponent.component import Component, Event, ExternalRaiseManager
 
 from neuro_bridge.api import ForceInFlightError, ForceRequest
-from neuro_bridge.component import ActionResult
+from neuro_bridge.component import ActionResult, is_async_callable
 from neuro_bridge.guest import DEFAULT_PUMP_BUDGET, GuestRunner
 from neuro_bridge.protocol import (
     Action,
@@ -536,18 +536,27 @@ class PygameNeuro:
 
     def _wrap(self, name: str, handler: ActionHandler) -> ActionHandler:
         """Track answers to the pending force, so the next one can queue behind it."""
-        if inspect.iscoroutinefunction(handler):
+
+        async def noted(force: ForceRequest | None, awaitable: Awaitable[Any]) -> Any:
+            try:
+                value = await awaitable
+            except BaseException:  # raised, or cancelled (too slow): a failure
+                self._note_answer(force, False)
+                raise
+            self._note_answer(force, value)
+            return value
+
+        if is_async_callable(handler):
 
             @functools.wraps(handler)
             async def async_wrapper(data: dict[str, Any]) -> HandlerReturn:
                 force = self._answering_force(name)
                 try:
-                    value = await cast("Awaitable[HandlerReturn]", handler(data))
-                except BaseException:  # raised, or cancelled (too slow): a failure
+                    awaitable = cast("Awaitable[HandlerReturn]", handler(data))
+                except BaseException:
                     self._note_answer(force, False)
                     raise
-                self._note_answer(force, value)
-                return value
+                return cast("HandlerReturn", await noted(force, awaitable))
 
             return async_wrapper
 
@@ -559,6 +568,8 @@ class PygameNeuro:
             except BaseException:
                 self._note_answer(force, False)
                 raise
+            if inspect.isawaitable(value):  # a sync callable that returned a coroutine
+                return noted(force, value)
             self._note_answer(force, value)
             return value
 
