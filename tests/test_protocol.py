@@ -690,3 +690,14 @@ def test_pair_records_frames(pair: ProtocolPair) -> None:
     pair.to_game(NeuroCommands.reregister_all())
     assert pair.frames_to_neuro == ['{"command":"startup","game":"My Game"}']
     assert pair.frames_to_game == ['{"command":"actions/reregister_all"}']
+
+
+def test_actions_with_schemas_are_hashable_and_compare_by_value() -> None:
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    first = Action("pick", "Pick", schema)
+    same = Action("pick", "Pick", {"type": "object", "properties": {"x": {"type": "integer"}}})
+    other = Action("pick", "Pick", {"type": "object"})
+    assert first == same
+    assert hash(first) == hash(same)
+    assert first != other
+    assert len({first, same, other}) == 2

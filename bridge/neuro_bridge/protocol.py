@@ -198,7 +198,9 @@ class Action:
         description: Plain text Neuro reads directly.
         schema: A JSON schema with ``"type": "object"`` describing the parameters,
             or ``None`` when the action takes none.  Keywords Neuro does not support
-            well are logged as a warning when the action is created.
+            well are logged as a warning when the action is created.  The schema
+            is checked here, once: treat it as read-only afterwards (make a new
+            ``Action`` to change it).
 
     Raises:
         LocalProtocolError: If any field breaks the rules above.
@@ -206,7 +208,11 @@ class Action:
 
     name: str = attrs.field(validator=_check_name)
     description: str = attrs.field(validator=_check_description)
-    schema: Mapping[str, Any] | None = attrs.field(default=None, validator=_check_schema)
+    # Compared, but left out of the hash (a dict is not hashable): equal actions
+    # still hash alike, and actions can live in sets and dict keys.
+    schema: Mapping[str, Any] | None = attrs.field(
+        default=None, validator=_check_schema, hash=False
+    )
 
     def to_json_object(self) -> dict[str, Any]:
         """Return the action as it appears in ``actions/register`` (no null schema)."""
