@@ -124,6 +124,15 @@ def test_connection_type_is_trio_websocket() -> None:
         "neuro_bridge.component",
         "neuro_bridge.trio_ws",
         "neuro_bridge.guest",
+        "neuro_bridge.cli",
+        "neuro_bridge.mock",
+        "neuro_bridge.mock.cli",
+        "neuro_bridge.mock.session",
+        "neuro_bridge.mock.transcript",
+        "neuro_bridge.mock.rules",
+        "neuro_bridge.mock.chaos",
+        "neuro_bridge.mock.datagen",
+        "neuro_bridge.engines.pygame",
     ],
 )
 def test_all_lists_real_public_names(module_name: str) -> None:

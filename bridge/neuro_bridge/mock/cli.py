@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import TextIO
 
-__all__ = ["configure_parser", "main", "run"]
+__all__ = ["config_from_args", "configure_parser", "main", "run"]
 
 logger = logging.getLogger(__name__)
 

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from neuro_bridge.mock.server import MockConfig
     from neuro_bridge.mock.transcript import Transcript
 
-__all__ = ["GENERATE", "GameDisconnectedError", "MockSession"]
+__all__ = ["GENERATE", "GameDisconnectedError", "MockSession", "describe"]
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ __all__ = [
     "build_report",
     "describe_game_message",
     "describe_neuro_frame",
+    "dumps_report",
     "format_summary",
 ]
 
