@@ -870,21 +870,24 @@ class PygameNeuro:
             target = previous + period
             if target < now - period:  # far behind: start afresh
                 target = now
+        self._last_frame = target
+        # Worked out before sleeping: code run right after a sleep is slow (cold
+        # caches), so an idle frame does as little as possible once it wakes.
+        full_frame = 0 if previous is None else math.floor((target - previous) * 1000)
         if not self.runner.running:  # nothing to serve: sleep like clock.tick
             self.pump()  # re-raises an error the run ended with, once
             remaining = target - time.perf_counter()
             if remaining > 0:
                 time.sleep(remaining)
+                return full_frame
         else:
-            woken = True
-            while True:
-                if woken:  # a timed-out wait means nothing was queued meanwhile
-                    self.pump()
+            self.pump()
+            remaining = target - time.perf_counter()
+            while remaining > 0:
+                if not self.host.wait(remaining):
+                    return full_frame  # slept to the deadline: the frame is over
+                self.pump()
                 remaining = target - time.perf_counter()
-                if remaining <= 0:
-                    break
-                woken = self.host.wait(remaining)
-        self._last_frame = target
         if previous is None:
             return 0
         return math.floor((time.perf_counter() - previous) * 1000)
