@@ -31,6 +31,7 @@ from neuro_bridge.api import (
 from neuro_bridge.component import (
     GRACEFUL_SHUTDOWN_EVENT,
     IMMEDIATE_SHUTDOWN_EVENT,
+    SEND_CONTEXT_EVENT,
     SPEECH_FINISHED_EVENT,
     STARTUP_ACKNOWLEDGED_EVENT,
     UNKNOWN_COMMAND_EVENT,
@@ -928,3 +929,20 @@ async def test_sync_handler_returning_a_coroutine_is_awaited_under_the_limit() -
         result = await s.server.wait_for_result("b")
         assert result["success"] is False
         assert "longer than 0.2 s" in result["message"]
+
+
+# ---------------------------------------------------------------- engine signals as events
+
+
+async def test_send_context_event_through_the_manager_sends_context_in_order() -> None:
+    async with session() as s:
+        manager = s.component.manager
+        assert isinstance(manager, ExternalRaiseManager)
+        for number in range(5):
+            # Awaited in the manager's own nursery: one after the other.
+            await manager.raise_event_internal(
+                Event(SEND_CONTEXT_EVENT, (f"event {number}", number % 2 == 0))
+            )
+        await s.server.wait_count(6)  # startup + 5 contexts
+        contexts = [m["data"] for m in s.server.messages() if m["command"] == "context"]
+        assert contexts == [{"message": f"event {n}", "silent": n % 2 == 0} for n in range(5)]

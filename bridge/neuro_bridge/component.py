@@ -22,7 +22,9 @@ touch game state directly.  Async handlers run in the connection's task nursery
 when there is one, under :attr:`AbstractNeuroAPIComponent.action_timeout`.
 
 What Neuro sends besides actions is raised as libcomponent events (names below)
-when the component is bound to a manager, after the ``handle_*`` hook ran.
+when the component is bound to a manager, after the ``handle_*`` hook ran.  The
+other way, a game or engine shim may raise :data:`SEND_CONTEXT_EVENT` to send
+``context`` through the component (await ``raise_event_internal`` for order).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ __all__ = [
     "DEFAULT_ACTION_TIMEOUT",
     "GRACEFUL_SHUTDOWN_EVENT",
     "IMMEDIATE_SHUTDOWN_EVENT",
+    "SEND_CONTEXT_EVENT",
     "SPEECH_FINISHED_EVENT",
     "STARTUP_ACKNOWLEDGED_EVENT",
     "UNKNOWN_COMMAND_EVENT",
@@ -79,6 +82,10 @@ IMMEDIATE_SHUTDOWN_EVENT: Final = "neuro_shutdown_immediate"
 SPEECH_FINISHED_EVENT: Final = "neuro_speech_finished"
 #: Event raised with ``(command, data)`` for a command this version does not know.
 UNKNOWN_COMMAND_EVENT: Final = "neuro_unknown_command"
+
+#: Event a game (or an engine shim) raises to send ``context``: its data is
+#: ``(message, silent)``.  The component binds it when added to a manager.
+SEND_CONTEXT_EVENT: Final = "neuro_send_context"
 
 
 @attrs.frozen
@@ -208,6 +215,14 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         self._bindings: dict[str, _Binding] = {}
         # Where async handlers run; set by subclasses while a connection is open.
         self._handler_nursery: trio.Nursery | None = None
+
+    def bind_handlers(self) -> None:
+        """Bind :data:`SEND_CONTEXT_EVENT` (libcomponent calls this when added)."""
+        self.register_handler(SEND_CONTEXT_EVENT, self._handle_send_context_event)
+
+    async def _handle_send_context_event(self, event: Event[tuple[str, bool]]) -> None:
+        message, silent = event.data
+        await self.send_context(message, silent)
 
     # ------------------------------------------------------------ registration
 

@@ -283,7 +283,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self._ready = websocket is not None
 
     def bind_handlers(self) -> None:
-        """Bind :meth:`handle_connect` to the ``"connect"`` event."""
+        """Bind :meth:`handle_connect` to ``"connect"`` (and the component's events)."""
+        super().bind_handlers()
         self.register_handler("connect", self.handle_connect)
 
     # ------------------------------------------------------------ hooks

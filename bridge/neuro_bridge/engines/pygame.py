@@ -59,7 +59,7 @@ import trio
 from libcomponent.component import Component, Event, ExternalRaiseManager
 
 from neuro_bridge.api import ForceInFlightError, ForceRequest
-from neuro_bridge.component import ActionResult, is_async_callable
+from neuro_bridge.component import SEND_CONTEXT_EVENT, ActionResult, is_async_callable
 from neuro_bridge.guest import DEFAULT_PUMP_BUDGET, GuestRunner
 from neuro_bridge.protocol import (
     Action,
@@ -606,7 +606,12 @@ class PygameNeuro:
         self._commands.context(message, silent)  # validates
 
         async def send() -> None:
-            await self._component.send_context(message, silent)
+            # Through the component's event, awaited, so contexts keep their order.
+            manager = self._manager
+            if manager is None:
+                await self._component.send_context(message, silent)
+            else:
+                await manager.raise_event_internal(Event(SEND_CONTEXT_EVENT, (message, silent)))
 
         self._submit(send)
 
