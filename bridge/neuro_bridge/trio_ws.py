@@ -287,6 +287,25 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         super().bind_handlers()
         self.register_handler("connect", self.handle_connect)
 
+    async def read_message(self) -> None:
+        """Read one message from Neuro and process it.
+
+        Handles ``action`` (validated and answered once, see
+        :mod:`neuro_bridge.component`), ``actions/reregister_all``,
+        ``shutdown/graceful``, ``shutdown/immediate``, the startup acknowledgement,
+        ``speech_finished`` and unknown commands (logged).  :meth:`handle_connect`
+        calls it in a loop; call it yourself only when you manage the connection.
+
+        Raises:
+            ValueError: An ``action`` with extra or missing keys in its data
+                (:class:`~neuro_bridge.api.ActionMessageError`; ``action_id`` says
+                whom to answer).
+            TypeError: An ``action`` key of the wrong type
+                (:class:`~neuro_bridge.api.ActionMessageTypeError`).
+            trio_websocket.ConnectionClosed: The connection was lost.
+        """
+        await super().read_message()
+
     # ------------------------------------------------------------ hooks
 
     def websocket_connect_failed(self) -> None:
