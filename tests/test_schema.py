@@ -313,3 +313,40 @@ def test_compile_from_threads_yields_one_validator() -> None:
         thread.join(timeout=10)
     assert len(results) == 8
     assert all(result is results[0] for result in results)
+
+
+# ------------------------------------------------ the same on every fastjsonschema release
+
+
+def test_annotation_only_subschemas_compile_and_validate() -> None:
+    # fastjsonschema 2.21 (Python 3.9) cannot compile an annotation-only sub-schema.
+    validator = compile_validator(
+        {
+            "type": "object",
+            "title": "a move",
+            "properties": {
+                "title": {"type": "string", "description": "a property named title"},
+                "steps": {"type": "array", "items": {"description": "anything at all"}},
+            },
+            "required": ["title"],
+        }
+    )
+    validator({"title": "x", "steps": [1, "two", None]})
+    with pytest.raises(SchemaValidationError):
+        validator({"steps": []})
+
+
+def test_uuid_format_is_checked() -> None:
+    validator = compile_validator(
+        {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}}}
+    )
+    validator({"id": "123e4567-e89b-12d3-a456-426614174000"})
+    with pytest.raises(SchemaValidationError):
+        validator({"id": "not-a-uuid"})
+
+
+def test_unknown_format_is_accepted_unchecked() -> None:
+    # fastjsonschema 2.22 ignores formats it does not know; 2.21 refused the schema.
+    schema = {"type": "object", "properties": {"d": {"type": "string", "format": "neuro-mood"}}}
+    assert check_action_schema(schema) == []
+    compile_validator(schema)({"d": "anything"})

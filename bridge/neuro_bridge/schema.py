@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Final
@@ -34,6 +35,8 @@ __all__ = [
     "check_action_schema",
     "compile_validator",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Keywords Neuro is known to handle well.
 SAFE_KEYWORDS = frozenset(
@@ -186,6 +189,65 @@ def _collect_unsupported(schema: Mapping[str, Any], path: str, found: list[str])
 
 # The most recently used validators, oldest first.  Bounded: a game that builds a
 # new schema every turn (an enum of the moves left, say) must not grow without end.
+# Keywords that only describe: validation ignores them, and fastjsonschema 2.21
+# (the release for Python 3.9) fails to compile a sub-schema made only of them.
+_ANNOTATIONS: Final = frozenset({"title", "description", "$comment", "examples"})
+
+# Formats every supported fastjsonschema release checks the same way; "uuid" is
+# built in only from 2.22 on.
+_EXTRA_FORMATS: Final[dict[str, str]] = {
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
+
+
+def _accept_any(value: object) -> bool:
+    return True
+
+
+def _without_annotations(schema: Any) -> Any:
+    """Return a copy of *schema* without annotation keywords, at any depth."""
+    if isinstance(schema, dict):
+        copy = {}
+        for keyword, value in schema.items():
+            if keyword in _ANNOTATIONS:
+                continue
+            if keyword in _SUBSCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+                copy[keyword] = {name: _without_annotations(sub) for name, sub in value.items()}
+            elif keyword in _SUBSCHEMA_KEYWORDS or keyword in _SUBSCHEMA_LIST_KEYWORDS:
+                copy[keyword] = _without_annotations(value)
+            else:
+                copy[keyword] = value
+        return copy
+    if isinstance(schema, list):
+        return [_without_annotations(item) for item in schema]
+    return schema
+
+
+def _compile(schema: dict[str, Any]) -> DataValidator:
+    """Compile with fastjsonschema; an unknown ``format`` is accepted unchecked."""
+    formats: dict[str, Any] = dict(_EXTRA_FORMATS)
+    while True:
+        try:
+            compiled: DataValidator = fastjsonschema.compile(schema, formats=formats)
+        except fastjsonschema.JsonSchemaDefinitionException as exc:
+            unknown = str(exc).partition("Unknown format: ")[2].strip()
+            if unknown and unknown not in formats:
+                # JSON Schema: a format a validator does not know is not checked.
+                logger.warning("schema format %r is not checked", unknown)
+                formats[unknown] = _accept_any
+                continue
+            raise InvalidSchemaError(
+                f"the action schema is not a valid JSON schema: {exc}"
+            ) from exc
+        except Exception as exc:
+            # A malformed schema can also make fastjsonschema raise re.error,
+            # AttributeError, TypeError, ...
+            raise InvalidSchemaError(
+                f"the action schema is not a valid JSON schema: {exc}"
+            ) from exc
+        return compiled
+
+
 _CACHE_SIZE: Final = 256
 _cache: collections.OrderedDict[str, DataValidator] = collections.OrderedDict()
 _cache_lock = threading.Lock()
@@ -210,12 +272,7 @@ def compile_validator(schema: Mapping[str, Any]) -> DataValidator:
         if validator is not None:
             _cache.move_to_end(key)
             return validator
-    try:
-        compiled: DataValidator = fastjsonschema.compile(json.loads(key))
-    except Exception as exc:
-        # Not only JsonSchemaDefinitionException: a malformed schema can make
-        # fastjsonschema raise re.error, AttributeError, TypeError, ...
-        raise InvalidSchemaError(f"the action schema is not a valid JSON schema: {exc}") from exc
+    compiled = _compile(_without_annotations(json.loads(key)))
     with _cache_lock:
         validator = _cache.setdefault(key, compiled)
         _cache.move_to_end(key)
