@@ -196,9 +196,15 @@ class AbstractNeuroAPI(abc.ABC):
         await self._send_frame(self._commands.startup(), OutgoingKind.STARTUP)
         await self._restore_registrations()
 
+    def _registration_frame(self) -> str | None:
+        """Return ``actions/register`` for every current action, or ``None`` if none."""
+        if not self._actions:
+            return None
+        return self._commands.register_actions(list(self._actions.values()))
+
     async def _restore_registrations(self) -> None:
-        if self._actions:
-            frame = self._commands.register_actions(list(self._actions.values()))
+        frame = self._registration_frame()
+        if frame is not None:
             await self._send_frame(frame, OutgoingKind.REGISTER)
         if self._pending_force is not None:
             await self._send_frame(self._pending_force.frame, OutgoingKind.FORCE)
@@ -461,8 +467,8 @@ class AbstractNeuroAPI(abc.ABC):
         Only the actions: a force in flight is still Neuro's, and sending it again
         would put a second force in flight.
         """
-        if self._actions:
-            frame = self._commands.register_actions(list(self._actions.values()))
+        frame = self._registration_frame()
+        if frame is not None:
             await self._send_frame(frame, OutgoingKind.REGISTER)
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:

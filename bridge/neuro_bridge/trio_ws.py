@@ -233,7 +233,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         AbstractNeuroAPIComponent.__init__(
             self, component_name, game_title, action_timeout=action_timeout
         )
-        TrioNeuroAPI.__init__(self, game_title, connection)
+        # TrioNeuroAPI.__init__ would run AbstractNeuroAPI.__init__ a second time.
+        self._websocket = connection
         for name, value in (
             ("connect_timeout", connect_timeout),
             ("close_timeout", close_timeout),
@@ -462,10 +463,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     async def _restore_after_connect(self) -> None:
         async with self._send_lock:
             await self.write_to_websocket(self._commands.startup())
-            if self._actions:
-                await self.write_to_websocket(
-                    self._commands.register_actions(list(self._actions.values()))
-                )
+            registration = self._registration_frame()
+            if registration is not None:
+                await self.write_to_websocket(registration)
             # Queued frames and the force in flight go out in the order they were
             # asked for.
             force = self._pending_force
