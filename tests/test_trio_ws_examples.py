@@ -7,8 +7,11 @@ The examples hard-code ``ws://localhost:8000``, so the server listens on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import fcntl
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import trio
@@ -20,6 +23,22 @@ from tests import page_examples
 from tests.helpers import WAIT, ScriptedNeuro, scripted_neuro
 
 EXAMPLE_PORT = 8000
+
+
+@pytest.fixture(autouse=True)
+def example_port_lock() -> Iterator[None]:
+    """Hold a machine-wide lock on the examples' port for the whole test.
+
+    Two test runs on one machine (two checkouts, say) would otherwise race for
+    127.0.0.1:8000; the second waits here instead of failing.
+    """
+    lock_path = Path(tempfile.gettempdir()) / f"neuro-bridge-port-{EXAMPLE_PORT}.lock"
+    with lock_path.open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 @asynccontextmanager
