@@ -1,11 +1,14 @@
-"""The ``neuro-bridge`` entry point: subcommands, help, version, logging levels."""
+"""The ``neuro-bridge`` entry point: subcommands, help, version, lazy loading."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from neuro_bridge import __version__
-from neuro_bridge.cli import SUBCOMMANDS, build_parser, main
+from neuro_bridge import __version__, cli
+from neuro_bridge.cli import SUBCOMMANDS, chosen_command, main
 
 
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,6 +35,81 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
 def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        build_parser().parse_args([name, "--help"])
+        main([name, "--help"])
     assert exit_info.value.code == 0
-    assert SUBCOMMANDS[name][1] in " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().out.split())
+    assert SUBCOMMANDS[name][1] in out
+    # The subcommand's own options are shown, not just its one-line help.
+    assert "--" in out.split(SUBCOMMANDS[name][1], 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], None),
+        (["-v"], None),
+        (["mock"], "mock"),
+        (["-vv", "demo", "--headless"], "demo"),
+        (["--verbose", "mock", "demo"], "mock"),
+        (["--", "mock"], "mock"),
+        (["--"], None),
+    ],
+)
+def test_chosen_command(argv: list[str], expected: str | None) -> None:
+    assert chosen_command(argv) == expected
+
+
+def _modules_loaded_by(*args: str) -> set[str]:
+    """Run the CLI in a fresh interpreter; return the subcommand modules it imported."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from neuro_bridge.cli import SUBCOMMANDS, main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main({list(args)!r})\n"
+        "print(','.join(n for n, (m, _) in SUBCOMMANDS.items() if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True
+    )
+    return {name for name in result.stdout.strip().split(",") if name}
+
+
+def test_top_level_help_imports_no_subcommand() -> None:
+    assert _modules_loaded_by("--help") == set()
+
+
+def test_a_subcommands_help_imports_only_that_subcommand() -> None:
+    assert _modules_loaded_by("mock", "--help") == {"mock"}
+
+
+def test_a_broken_subcommand_breaks_only_itself(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(cli.SUBCOMMANDS, "broken", ("neuro_bridge_no_such_module", "never"))
+    assert main([]) == 2
+    assert "broken" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mock", "--help"])
+    assert exit_info.value.code == 0
+    with pytest.raises(ModuleNotFoundError):
+        main(["broken"])
+
+
+def test_python_dash_m_runs_the_same_command_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "neuro_bridge", "--version"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == f"neuro-bridge {__version__}"
+    usage = subprocess.run(
+        [sys.executable, "-m", "neuro_bridge", "bogus"],
+        check=False,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    assert usage.returncode == 2
+    assert "invalid choice" in usage.stderr

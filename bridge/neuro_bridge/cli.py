@@ -1,11 +1,15 @@
-"""The ``neuro-bridge`` command line.
+"""The ``neuro-bridge`` command line (also ``python -m neuro_bridge``).
 
-Each subcommand lives in the module that implements it; this file only wires
-them up and configures logging.  A subcommand module provides
-``configure_parser(parser: argparse.ArgumentParser) -> None`` and
-``run(args: argparse.Namespace) -> int``.  Every subcommand module is imported to
-build the parser, so none may import an engine at module level: ``neuro-bridge
---help`` needs no engine (the chosen subcommand's ``run`` imports what it uses).
+Each subcommand lives in the module that implements it; this file only holds the
+table of subcommands, wires the chosen one up and configures logging.  A
+subcommand module provides ``configure_parser(parser: argparse.ArgumentParser) ->
+None`` and ``run(args: argparse.Namespace) -> int``.
+
+Subcommands load lazily: ``neuro-bridge --help`` imports no subcommand module,
+and ``neuro-bridge NAME ...`` imports only NAME's module (to add its options,
+show its help and run it).  So a subcommand may import what it needs at module
+level without slowing down, or breaking, the others; adding one is one row in
+:data:`SUBCOMMANDS`.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from neuro_bridge._version import __version__
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "chosen_command", "main"]
 
-#: name -> (module implementing it, one-line help).
+#: name -> (module implementing it, one-line help).  The module is imported only
+#: when its subcommand runs or its help is asked for.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": (
         "neuro_bridge.demo",
@@ -36,8 +41,27 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser for every subcommand."""
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """Return the subcommand named in *argv*, or None when there is none.
+
+    The top-level options take no value, so the subcommand is the first argument
+    that is not an option (or the one right after ``--``).  The name is returned
+    even if it is not in :data:`SUBCOMMANDS` (the parser then reports it).
+    """
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return argv[index + 1] if index + 1 < len(argv) else None
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the parser, with the subcommand *command* (if any) fully configured.
+
+    Every subcommand is listed with its help; only *command*'s module is imported
+    to add its options.  Parse only arguments naming *command* with the result.
+    """
     parser = argparse.ArgumentParser(
         prog="neuro-bridge",
         description="Let games be played by Neuro-sama through her websocket game API.",
@@ -49,25 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(module_name)
-        module.configure_parser(sub)
-        sub.set_defaults(_module=module_name)
+        if name == command:
+            importlib.import_module(module_name).configure_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(chosen_command(arguments))
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return 2
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    module = importlib.import_module(args._module)
+    module = importlib.import_module(SUBCOMMANDS[args.command][0])
     status: int = module.run(args)
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
