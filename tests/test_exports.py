@@ -128,6 +128,8 @@ def test_connection_type_is_trio_websocket() -> None:
         "neuro_bridge.mock",
         "neuro_bridge.mock.cli",
         "neuro_bridge.mock.session",
+        "neuro_bridge.mock.config",
+        "neuro_bridge.mock.server",
         "neuro_bridge.mock.transcript",
         "neuro_bridge.mock.rules",
         "neuro_bridge.mock.chaos",

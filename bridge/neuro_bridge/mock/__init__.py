@@ -12,7 +12,8 @@ Layout (each module states its contract):
 * :mod:`.datagen` -- valid and hostile action data from a schema.
 * :mod:`.chaos` -- hostile probes and how to judge the answers.
 * :mod:`.session` -- one connection: the player and the driving API.
-* :mod:`.server` -- :class:`MockNeuro` and :class:`MockConfig`.
+* :mod:`.server` -- :class:`MockNeuro`.
+* :mod:`.config` -- :class:`MockConfig`.
 * :mod:`.transcript` -- the readable transcript, summary and JSON report.
 * :mod:`.console` -- typed commands for the ``neuro-bridge mock`` console.
 * :mod:`.pytest_plugin` -- the ``mock_neuro`` fixture.
@@ -24,6 +25,8 @@ from __future__ import annotations
 from neuro_bridge.mock import rules as rules
 from neuro_bridge.mock.chaos import ChaosKind as ChaosKind
 from neuro_bridge.mock.chaos import ChaosOutcome as ChaosOutcome
+from neuro_bridge.mock.config import ALL_CHAOS as ALL_CHAOS
+from neuro_bridge.mock.config import MockConfig as MockConfig
 from neuro_bridge.mock.records import Finding as Finding
 from neuro_bridge.mock.records import ForceRecord as ForceRecord
 from neuro_bridge.mock.records import GameMessage as GameMessage
@@ -31,8 +34,6 @@ from neuro_bridge.mock.records import RegisteredAction as RegisteredAction
 from neuro_bridge.mock.records import ResultRecord as ResultRecord
 from neuro_bridge.mock.rules import RULES as RULES
 from neuro_bridge.mock.rules import ConformanceChecker as ConformanceChecker
-from neuro_bridge.mock.server import ALL_CHAOS as ALL_CHAOS
-from neuro_bridge.mock.server import MockConfig as MockConfig
 from neuro_bridge.mock.server import MockNeuro as MockNeuro
 from neuro_bridge.mock.session import GENERATE as GENERATE
 from neuro_bridge.mock.session import GameDisconnectedError as GameDisconnectedError

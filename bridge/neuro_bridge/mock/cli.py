@@ -26,15 +26,10 @@ from typing import TYPE_CHECKING
 import trio
 
 from neuro_bridge.mock.chaos import ChaosKind
+from neuro_bridge.mock.config import ALL_CHAOS, DEFAULT_HOST, DEFAULT_PORT, MockConfig
 from neuro_bridge.mock.console import Console
 from neuro_bridge.mock.rules import RESULT_TIMEOUT
-from neuro_bridge.mock.server import (
-    ALL_CHAOS,
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    MockConfig,
-    MockNeuro,
-)
+from neuro_bridge.mock.server import MockNeuro
 from neuro_bridge.mock.transcript import Transcript, dumps_report
 
 if TYPE_CHECKING:

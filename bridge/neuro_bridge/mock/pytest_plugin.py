@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Final
 import pytest
 import trio
 
-from neuro_bridge.mock.server import MockConfig, MockNeuro
+from neuro_bridge.mock.config import MockConfig
+from neuro_bridge.mock.server import MockNeuro
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -45,6 +45,7 @@ from neuro_bridge.protocol import NeuroCommands
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from neuro_bridge.mock.config import MockConfig
     from neuro_bridge.mock.records import (
         Finding,
         ForceRecord,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
         RegisteredAction,
         ResultRecord,
     )
-    from neuro_bridge.mock.server import MockConfig
     from neuro_bridge.mock.transcript import Transcript
 
 __all__ = ["GENERATE", "GameDisconnectedError", "MockSession", "describe"]
