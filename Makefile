@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/neuro-bridge demo
 
+## The real engines the engine tests run on (Ren'Py 8.0.3 and 8.3.4, Godot 4), cached
+## in ~/.cache/neuro-bridge/engines; instant once there (tools/engines/provision.py).
+.PHONY: engines
+engines:
+	$(PYTHON) tools/engines/provision.py --quiet
+
 ## The whole test suite: pytest, ruff, mypy --strict and the docs build.
-test: $(STAMP)
+test: $(STAMP) engines
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,1 @@
+"""Developer tools of neuro-bridge (not installed with the package)."""

@@ -1,0 +1,1 @@
+"""Provisioning of the real game engines the engine tests run on."""
