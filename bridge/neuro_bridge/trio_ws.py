@@ -10,9 +10,13 @@ connection open until :meth:`TrioNeuroAPIComponent.stop`:
 
 * **(Re)connecting.**  A failed or dropped connection is retried with exponential
   backoff and jitter (first retry within a second, capped at
-  :data:`RECONNECT_MAX_DELAY`).  On every connection it sends ``startup``, registers
-  every current action and re-sends the force in flight -- before anything else --
-  then delivers what was queued while disconnected, then calls
+  :data:`RECONNECT_MAX_DELAY`).  Whatever the server does -- refuse the upgrade with
+  any HTTP answer, send a bad ``101``, accept and drop -- is a failed attempt,
+  logged (WARNING, with the URL and the next delay) and retried; a connection that
+  ends within :data:`STABLE_CONNECTION_TIME` counts as failed too, so the delays
+  keep growing against a server that keeps dropping.  On every connection it sends
+  ``startup``, registers every current action and re-sends the force in flight --
+  before anything else -- then delivers what was queued while disconnected, then calls
   :meth:`~TrioNeuroAPIComponent.websocket_connect_successful`.
 * **While disconnected** nothing is lost silently.  Registrations, unregistrations
   and forces only change local state, which the next connection restores.
@@ -34,12 +38,17 @@ import logging
 import os
 import random
 import ssl
+import sys
 import urllib.parse
 from typing import TYPE_CHECKING, Callable, Final
 
+import attrs
+import h11
 import trio
 import trio_websocket
+import wsproto.utilities
 
+from neuro_bridge._logging import one_line
 from neuro_bridge.api import (
     AbstractNeuroAPI,
     ActionMessageError,
@@ -48,6 +57,9 @@ from neuro_bridge.api import (
     WebsocketMessage,
 )
 from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, AbstractNeuroAPIComponent
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from libcomponent.component import Event
@@ -63,6 +75,7 @@ __all__ = [
     "OUTBOX_SIZE",
     "RECONNECT_INITIAL_DELAY",
     "RECONNECT_MAX_DELAY",
+    "STABLE_CONNECTION_TIME",
     "URL_ENVIRONMENT_VARIABLE",
     "OutboxFullError",
     "TrioNeuroAPI",
@@ -96,6 +109,9 @@ RECONNECT_INITIAL_DELAY: Final = 0.5
 RECONNECT_MAX_DELAY: Final = 10.0
 #: ``context``/``shutdown/ready`` frames kept while disconnected.
 OUTBOX_SIZE: Final = 256
+#: Seconds a connection must stay open to count as a success for the backoff; one
+#: that ends sooner (a server that accepts and drops) counts as a failed attempt.
+STABLE_CONNECTION_TIME: Final = 10.0
 
 
 def default_url() -> str:
@@ -125,6 +141,48 @@ def check_url(url: object) -> str:
     except UnicodeError:
         raise ValueError(f"bad host name in Neuro URL {url!r}") from None
     return url
+
+
+@attrs.define
+class _Attempt:
+    """How one connection attempt went (see ``_run_connection``)."""
+
+    #: When the websocket opened (trio time), or ``None`` if it never did.
+    opened_at: float | None = None
+    #: What went wrong, in words for the log (``None``: a clean close).
+    error: str | None = None
+    #: Whether it stayed open long enough to reset the backoff.
+    stable: bool = False
+
+    @property
+    def opened(self) -> bool:
+        return self.opened_at is not None
+
+
+#: What the server or the network can make a connection attempt raise.
+_PEER_ERRORS: Final = (
+    OSError,
+    trio.TooSlowError,
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    trio_websocket.HandshakeError,
+    trio_websocket.ConnectionClosed,
+    wsproto.utilities.RemoteProtocolError,
+    # trio-websocket answering a bad 101 trips over h11 (LocalProtocolError).
+    h11.ProtocolError,
+)
+
+
+def _describe(exc: BaseException) -> str:
+    """Say in one line what went wrong with a connection attempt."""
+    if isinstance(exc, trio_websocket.ConnectionRejected):
+        return f"the server refused the websocket upgrade with HTTP {exc.status_code}"
+    if isinstance(exc, trio.TooSlowError):
+        return "timed out"
+    if isinstance(exc, (wsproto.utilities.RemoteProtocolError, h11.ProtocolError)):
+        return f"bad websocket upgrade answer: {one_line(str(exc))}"
+    text = one_line(str(exc))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class OutboxFullError(RuntimeError):
@@ -209,7 +267,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     Keyword-only tuning (each defaults to the module constant of the same name in
     upper case): ``connect_timeout``, ``close_timeout``, ``keepalive_interval``,
     ``keepalive_timeout``, ``reconnect_initial_delay``, ``reconnect_max_delay``,
-    ``message_queue_size``, ``max_message_size``, ``outbox_size``; and
+    ``message_queue_size``, ``max_message_size``, ``outbox_size``,
+    ``stable_connection_time``; and
     ``action_timeout`` (:data:`~neuro_bridge.component.DEFAULT_ACTION_TIMEOUT`).
     """
 
@@ -229,6 +288,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         message_queue_size: int = MESSAGE_QUEUE_SIZE,
         max_message_size: int = MAX_MESSAGE_SIZE,
         outbox_size: int = OUTBOX_SIZE,
+        stable_connection_time: float = STABLE_CONNECTION_TIME,
     ) -> None:
         AbstractNeuroAPIComponent.__init__(
             self, component_name, game_title, action_timeout=action_timeout
@@ -242,6 +302,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             ("keepalive_timeout", keepalive_timeout),
             ("reconnect_initial_delay", reconnect_initial_delay),
             ("reconnect_max_delay", reconnect_max_delay),
+            ("stable_connection_time", stable_connection_time),
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value!r}")
@@ -261,6 +322,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self.message_queue_size = message_queue_size
         self.max_message_size = max_message_size
         self.outbox_size = outbox_size
+        self.stable_connection_time = stable_connection_time
 
         # (sequence, frame) of context/shutdown-ready frames held while offline.
         self._outbox: collections.deque[tuple[int, str]] = collections.deque()
@@ -277,6 +339,10 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self._finished.set()
         self._stop_requested = False
         self._random = random.Random()  # noqa: S311 - jitter, not secrets
+        # The URL of the current session, and (error, delay) of the last failure:
+        # what websocket_connect_failed logs.
+        self._url: str | None = None
+        self._last_failure = ("not connected yet", 0.0)
 
     def connect(self, websocket: trio_websocket.WebSocketConnection | None) -> None:
         """Set the connection, or clear it with ``None``."""
@@ -310,15 +376,23 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     # ------------------------------------------------------------ hooks
 
     def websocket_connect_failed(self) -> None:
-        """React to a failed connection attempt.  The default logs it."""
-        logger.warning("could not connect to Neuro; will retry")
+        """React to a failed connection attempt; the next one follows.
+
+        The default logs a WARNING naming the URL, what went wrong and the delay
+        before the next attempt.
+        """
+        error, delay = self._last_failure
+        logger.warning(
+            "could not connect to Neuro at %s (%s); retrying in %.1f s", self._url, error, delay
+        )
 
     async def websocket_connect_successful(self) -> None:
         """React to each successful connection (state already restored).
 
-        The default logs it and makes a trio checkpoint.
+        The default logs "connected to Neuro at URL" (INFO) and makes a trio
+        checkpoint.
         """
-        logger.info("connected to Neuro")
+        logger.info("connected to Neuro at %s", self._url)
         await trio.lowlevel.checkpoint()
 
     # ------------------------------------------------------------ lifecycle
@@ -336,15 +410,20 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         """Connect to ``event.data`` (or :func:`default_url`) and stay connected.
 
         Reads and dispatches messages, reconnecting with backoff when the connection
-        fails or drops.  Returns only after :meth:`stop`.  A URL that is not a
-        websocket URL is logged and ends the call at once (nothing to retry).
+        fails or drops.  Returns only after :meth:`stop`.  Every way a connection
+        can fail -- nothing listening, a timeout, the upgrade refused with any HTTP
+        answer or a bad ``101``, a connection that drops -- is logged and retried.
+        A connection that ends sooner than ``stable_connection_time`` after it
+        opened counts as a failed attempt, so a server that accepts and drops is
+        retried with growing delays too.  A URL that is not a websocket URL is
+        logged as an error and ends the call at once (nothing to retry).
         """
         try:
             url = check_url(event.data or default_url())
         except ValueError as exc:
-            logger.error("cannot connect to Neuro: %s", exc)
-            self.websocket_connect_failed()
+            logger.error("cannot connect to Neuro: %s; not retrying", exc)
             self._first_attempt.set()
+            await trio.lowlevel.checkpoint()
             return
         if not self._finished.is_set():
             logger.warning("ignoring connect to %s: already connecting or connected", url)
@@ -352,18 +431,27 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             return
         self._finished = trio.Event()
         self._stop_requested = False
+        self._url = url
         failures = 0
         try:
             with trio.CancelScope() as self._run_scope:
                 while not self._stop_requested:
-                    if await self._run_connection(url):
-                        failures = 0
-                    else:
-                        failures += 1
+                    attempt = await self._run_connection(url)
+                    failures = 0 if attempt.stable else failures + 1
                     if self.stop_requested:  # stop() ran while we were connected
                         break
                     delay = self._reconnect_delay(failures)
-                    logger.info("reconnecting to Neuro in %.2f s", delay)
+                    self._last_failure = (attempt.error or "connection closed", delay)
+                    if attempt.opened:
+                        logger.warning(
+                            "connection to Neuro at %s ended (%s); reconnecting in %.1f s",
+                            url,
+                            attempt.error or "closed",
+                            delay,
+                        )
+                    else:
+                        self.websocket_connect_failed()
+                        self._first_attempt.set()
                     await trio.sleep(delay)
         finally:
             self._run_scope = None
@@ -375,7 +463,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         ceiling = min(self.reconnect_max_delay, self.reconnect_initial_delay * 2.0**failures)
         return ceiling * self._random.uniform(0.5, 1.0)
 
-    async def _open_stream(self, url: str) -> trio.SocketStream | trio.SSLStream[trio.SocketStream]:
+    async def _open_stream(self, url: str) -> trio.abc.Stream:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
         if parts.scheme == "wss":
@@ -384,8 +472,30 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             )
         return await trio.open_tcp_stream(host, parts.port or 80)
 
-    async def _run_connection(self, url: str) -> bool:
-        """Open one connection and serve it until it ends; return whether it opened.
+    async def _run_connection(self, url: str) -> _Attempt:
+        """Open one connection and serve it until it ends; say how it went.
+
+        Never raises for anything the server or the network did: trio-websocket
+        raises a refused upgrade (``ConnectionRejected``) or a bad ``101``
+        (wsproto's ``RemoteProtocolError``) inside its reader task, so it leaves the
+        nursery as an exception group; such a group is a failed attempt too.
+        """
+        attempt = _Attempt()
+        try:
+            await self._connect_and_serve(url, attempt)
+        except BaseExceptionGroup as group:
+            peer_errors, rest = group.split(_PEER_ERRORS)
+            if peer_errors is None or (rest is not None and rest.split(trio.Cancelled)[1]):
+                raise
+            # Only the peer's errors (and perhaps a cancellation, which trio
+            # raises again at the next checkpoint): a failed attempt.
+            attempt.error = _describe(peer_errors.exceptions[0])
+        if attempt.opened_at is not None:
+            attempt.stable = trio.current_time() - attempt.opened_at >= self.stable_connection_time
+        return attempt
+
+    async def _connect_and_serve(self, url: str, attempt: _Attempt) -> None:
+        """Open the TCP stream and the websocket, then serve them until the end.
 
         The TCP stream is opened here and always closed here: trio-websocket 0.12
         leaves a client's socket open when the server closes first.
@@ -393,36 +503,29 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         parts = urllib.parse.urlsplit(url)
         resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         async with trio.open_nursery() as nursery:
-            stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] | None = None
+            stream: trio.abc.Stream | None = None
             try:
                 with trio.fail_after(self.connect_timeout):
                     stream = await self._open_stream(url)
                     websocket = await trio_websocket.wrap_client_stream(
                         nursery,
-                        stream,
+                        stream,  # type: ignore[arg-type]  # any trio Stream works
                         parts.netloc,
                         resource,
                         message_queue_size=self.message_queue_size,
                         max_message_size=self.max_message_size,
                     )
-            except (
-                OSError,
-                trio.TooSlowError,
-                trio.BrokenResourceError,
-                trio_websocket.HandshakeError,
-                trio_websocket.ConnectionClosed,
-            ) as exc:
-                logger.info("connecting to %s failed: %r", url, exc)
+            except _PEER_ERRORS as exc:
+                attempt.error = _describe(exc)
                 if stream is not None:
                     await trio.aclose_forcefully(stream)
                 nursery.cancel_scope.cancel()
-                self.websocket_connect_failed()
-                self._first_attempt.set()
-                return False
-            except BaseException:  # cancelled (stop() while connecting) or a bug
+                return
+            except BaseException:  # cancelled: stop(), the reader task failed, or a bug
                 if stream is not None:
                     await trio.aclose_forcefully(stream)
                 raise
+            attempt.opened_at = trio.current_time()
             try:
                 await self._serve(websocket, nursery)
             finally:
@@ -432,12 +535,16 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 stale = self.forget_unanswered()
                 if stale:
                     logger.warning("connection lost with %d actions unanswered", len(stale))
+                closed = websocket.closed
+                if closed is not None and attempt.error is None:
+                    attempt.error = f"code {closed.code}" + (
+                        f", {closed.reason!r}" if closed.reason else ""
+                    )
                 with trio.move_on_after(self.close_timeout) as cleanup:
                     cleanup.shield = True
                     await websocket.aclose()
                 await trio.aclose_forcefully(stream)
                 nursery.cancel_scope.cancel()
-        return True
 
     async def _serve(
         self, websocket: trio_websocket.WebSocketConnection, nursery: trio.Nursery

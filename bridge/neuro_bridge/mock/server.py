@@ -152,10 +152,16 @@ class MockNeuro:
         self._stop.set()
 
     async def _handle(self, request: trio_websocket.WebSocketRequest) -> None:
-        if self._stop.is_set():
-            await request.reject(503)
+        # A client may vanish at any point of the upgrade; that must never end the
+        # server (trio-websocket lets a handler's exception stop serve()).
+        try:
+            if self._stop.is_set():
+                await request.reject(503)
+                return
+            websocket = await request.accept()
+        except (trio_websocket.ConnectionClosed, trio.BrokenResourceError, OSError) as exc:
+            logger.info("a game left during the websocket upgrade: %r", exc)
             return
-        websocket = await request.accept()
         session = MockSession(
             websocket,
             self.config,

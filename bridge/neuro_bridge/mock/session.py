@@ -69,6 +69,15 @@ class _Generate:
 GENERATE: Final[Any] = _Generate()
 
 
+def _peer_address(websocket: trio_websocket.WebSocketConnection) -> str:
+    """Return the game's address as ``host:port``, or ``"gone"`` if it already left."""
+    try:
+        remote = websocket.remote
+    except OSError:  # ENOTCONN: the game left during the upgrade
+        return "gone"
+    return str(remote) if isinstance(remote, str) else f"{remote.address}:{remote.port}"
+
+
 class GameDisconnectedError(Exception):
     """The game's connection closed while the session was waiting or sending."""
 
@@ -98,8 +107,7 @@ class MockSession:
         self._websocket = websocket
         self.config = config
         self.number = number
-        remote = websocket.remote
-        self.peer = str(remote) if isinstance(remote, str) else f"{remote.address}:{remote.port}"
+        self.peer = _peer_address(websocket)
         self.checker = ConformanceChecker(config.result_timeout, number)
         self.messages: list[GameMessage] = []
         self.chaos_outcomes: list[ChaosOutcome] = []
