@@ -15,6 +15,13 @@ p50/p99 of that round trip and as a ratio to (d):
 (c) the same component (``TrioNeuroAPIComponent``) under plain ``trio.run``;
 (d) raw echo: a trio-websocket client sending each frame straight back.
 
+The modes take turns: each round runs a short batch of every mode, in a rotated
+order, so a machine whose speed drifts during the run (shared cores, frequency
+scaling) slows every mode alike and the ratios stay put.  For (a) and (b) each
+round trip is also sorted by where the action landed in the game's frame: while
+the game waited (in ``wait_frame`` / ``clock.tick``), or while it was rendering or
+collecting garbage -- work no single-threaded game loop can interrupt.
+
 Also: the runner's cost per idle frame (connected, no traffic): the time spent in
 ``pump()`` per frame of loop (b), and the time ``wait_frame`` spends besides
 sleeping per frame of loop (a); and a soak of 100,000 actions through loop (a)
@@ -28,6 +35,7 @@ soak RSS growth < 5 MB, 0 lost.
 from __future__ import annotations
 
 import argparse
+import bisect
 import gc
 import json
 import math
@@ -74,6 +82,10 @@ RESULT_TIMEOUT = 5.0
 SETTLE = 0.5
 #: Seconds per loop variant and round of the idle-cost measurement.
 IDLE_ROUND = 1.0
+#: Latency samples per mode and round (the modes take turns), and the warm-up
+#: samples before each batch that are not counted (a fresh connection runs cold).
+BATCH = 30
+WARMUP = 5
 
 
 # ---------------------------------------------------------------- the server process
@@ -160,6 +172,7 @@ async def _run_job(job: Job, websocket: trio_websocket.WebSocketConnection) -> d
         rng = random.Random(1)
         if job.kind == "latency":
             rtts = []
+            sent = []
             lost = 0
             for i in range(job.count):
                 action_id = f"l{i}"
@@ -171,11 +184,12 @@ async def _run_job(job: Job, websocket: trio_websocket.WebSocketConnection) -> d
                         await changed.wait()
                 if action_id in answered:
                     rtts.append(answered[action_id] - sent_at[action_id])
+                    sent.append(sent_at[action_id])
                 else:
                     lost += 1
                 # A random gap: actions land at every phase of the game's frame.
                 await trio.sleep(rng.uniform(0.002, 0.022))
-            outcome = {"rtts": rtts, "lost": lost}
+            outcome = {"rtts": rtts, "sent": sent, "lost": lost}
         elif job.kind == "soak":
             started = time.perf_counter()
             for i in range(job.count):
@@ -254,8 +268,19 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_game(url: str, *, frame_wait: bool, soak_count: int = 0) -> dict[str, float]:
-    """Run the pygame game until the server ends the phase; return measurements."""
+def run_game(
+    url: str,
+    *,
+    frame_wait: bool,
+    soak_count: int = 0,
+    busy: list[tuple[float, float]] | None = None,
+) -> dict[str, float]:
+    """Run the pygame game until the server ends the phase; return measurements.
+
+    If *busy* is given, the ``(start, end)`` ``perf_counter`` times of every
+    rendering and every garbage collection are appended to it (``perf_counter``
+    is the system's monotonic clock, so the server process's times compare).
+    """
     pygame.display.init()
     screen = pygame.display.set_mode((640, 480))
     host = TimedHost()
@@ -273,11 +298,20 @@ def run_game(url: str, *, frame_wait: bool, soak_count: int = 0) -> dict[str, fl
     def finish(data: dict[str, Any]) -> None:
         done[0] = True
 
+    collecting = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting[0] = time.perf_counter()
+        elif busy is not None:
+            busy.append((collecting[0], time.perf_counter()))
+
     neuro.add_action(ACT, act)
     neuro.add_action(DONE, finish)
     neuro.start()
     clock = pygame.time.Clock()
     rng = random.Random(2)
+    gc.callbacks.append(on_gc)
     frames = 0
     measured = 0  # frames counted for the per-frame costs: connected and settled
     in_pump = 0.0
@@ -290,7 +324,10 @@ def run_game(url: str, *, frame_wait: bool, soak_count: int = 0) -> dict[str, fl
             pygame.event.get()
             begun = time.perf_counter()
             render(screen, frames, rng)
-            render_time += time.perf_counter() - begun
+            rendered = time.perf_counter()
+            render_time += rendered - begun
+            if busy is not None:
+                busy.append((begun, rendered))
             if settled_at is None and neuro.connected:
                 settled_at = begun + SETTLE
             counting = settled_at is not None and begun >= settled_at
@@ -310,6 +347,7 @@ def run_game(url: str, *, frame_wait: bool, soak_count: int = 0) -> dict[str, fl
             frames += 1
             measured += counting
     finally:
+        gc.callbacks.remove(on_gc)
         neuro.shutdown()
         pygame.display.quit()
     gc.collect()
@@ -442,6 +480,32 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def landed_busy(sent: list[float], busy: list[tuple[float, float]]) -> list[bool]:
+    """For each send time, whether the game was rendering or collecting garbage then."""
+    merged: list[list[float]] = []
+    for begin, end in sorted(busy):
+        if merged and begin <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([begin, end])
+    starts = [begin for begin, _ in merged]
+    flags = []
+    for moment in sent:
+        index = bisect.bisect_right(starts, moment) - 1
+        flags.append(index >= 0 and merged[index][1] > moment)
+    return flags
+
+
+def describe(values: list[float]) -> str:
+    """``n, p50, p99`` of round trips, in milliseconds."""
+    if not values:
+        return "   0 samples"
+    return (
+        f"{len(values):4d} samples, p50 {statistics.median(values) * 1e3:6.3f}ms,"
+        f" p99 {percentile(values, 0.99) * 1e3:6.3f}ms"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (fewer samples)")
@@ -450,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     samples = args.actions or (150 if args.quick else 600)
     soak = args.soak or (10_000 if args.quick else 100_000)
-    warmup = max(10, samples // 20)
+    rounds = max(1, math.ceil(samples / BATCH))
 
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=serve, args=(child,), daemon=True)
@@ -458,32 +522,47 @@ def main(argv: list[str] | None = None) -> int:
     try:
         port = parent.recv()
         url = f"ws://127.0.0.1:{port}"
-        rtts: dict[str, list[float]] = {}
-        lost: dict[str, int] = {}
-        details: dict[str, dict[str, float]] = {}
+        keys = "abcd"
+        rtts: dict[str, list[float]] = {key: [] for key in keys}
+        sent: dict[str, list[float]] = {key: [] for key in keys}
+        round_p50: dict[str, list[float]] = {key: [] for key in keys}
+        lost = dict.fromkeys(keys, 0)
+        busy: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+        render_ms: list[float] = []
         modes: list[tuple[str, str, Callable[[], object], bool]] = [
             ("d", "raw trio-websocket echo", lambda: run_echo(url), False),
-            ("a", "pygame 60 FPS, wait_frame()", lambda: run_game(url, frame_wait=True), True),
+            (
+                "a",
+                "pygame 60 FPS, wait_frame()",
+                lambda: run_game(url, frame_wait=True, busy=busy["a"]),
+                True,
+            ),
             (
                 "b",
                 "pygame 60 FPS, clock.tick + pump()",
-                lambda: run_game(url, frame_wait=False),
+                lambda: run_game(url, frame_wait=False, busy=busy["b"]),
                 True,
             ),
             ("c", "same component, plain trio.run", lambda: run_plain_trio(url), True),
         ]
-        for key, _, client, registers in modes:
-            parent.send(Job("latency", samples + warmup, wait_register=registers))
-            measured = client()
-            if isinstance(measured, dict):
-                details[key] = measured
-            outcome = parent.recv()
-            rtts[key] = outcome["rtts"][warmup:]
-            lost[key] = outcome["lost"]
+        for round_number in range(rounds):
+            # Rotate the order: no mode always runs first or after the same one.
+            shift = round_number % len(modes)
+            for key, _, client, registers in modes[shift:] + modes[:shift]:
+                parent.send(Job("latency", BATCH + WARMUP, wait_register=registers))
+                measured = client()
+                if isinstance(measured, dict):
+                    render_ms.append(measured["render_ms"])
+                outcome = parent.recv()
+                rtts[key] += outcome["rtts"][WARMUP:]
+                sent[key] += outcome["sent"][WARMUP:]
+                lost[key] += outcome["lost"]
+                if outcome["rtts"][WARMUP:]:
+                    round_p50[key].append(statistics.median(outcome["rtts"][WARMUP:]))
 
-        rounds = 3 if args.quick else 7
-        parent.send(Job("idle", idle=rounds * 3 * IDLE_ROUND + 3))
-        idle = run_idle(url, rounds=rounds, seconds=IDLE_ROUND)
+        idle_rounds = 3 if args.quick else 7
+        parent.send(Job("idle", idle=idle_rounds * 3 * IDLE_ROUND + 3))
+        idle = run_idle(url, rounds=idle_rounds, seconds=IDLE_ROUND)
         parent.recv()
 
         parent.send(Job("soak", soak, window=32))
@@ -497,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
 
     echo_p50 = statistics.median(rtts["d"])
     print(
-        f"action -> action/result round trip, {samples} samples per mode (after {warmup} warm-up)"
+        f"action -> action/result round trip, {rounds} rounds of {BATCH} samples per mode"
+        f" (after {WARMUP} warm-up each), modes interleaved"
     )
     print(f"{'mode':44} {'p50':>9} {'p99':>9} {'p50/echo':>9} {'p99/echo':>9} lost")
     echo_p99 = percentile(rtts["d"], 0.99)
@@ -508,7 +588,19 @@ def main(argv: list[str] | None = None) -> int:
             f"({key}) {label:40} {p50 * 1e3:7.3f}ms {p99 * 1e3:7.3f}ms"
             f" {p50 / echo_p50:8.2f}x {p99 / echo_p99:8.2f}x {lost[key]}"
         )
-    print(f"rendering workload: {details['a']['render_ms']:.2f} ms per frame")
+    ratios = sorted(a / d for a, d in zip(round_p50["a"], round_p50["d"]))
+    if ratios:
+        print(
+            f"(a) p50/echo round by round: median {statistics.median(ratios):.2f}x,"
+            f" middle half {percentile(ratios, 0.25):.2f}-{percentile(ratios, 0.75):.2f}x"
+        )
+    print(f"rendering workload: {statistics.fmean(render_ms):.2f} ms per frame")
+    for key in "ab":
+        flags = landed_busy(sent[key], busy[key])
+        waiting = [rtt for rtt, flag in zip(rtts[key], flags) if not flag]
+        working = [rtt for rtt, flag in zip(rtts[key], flags) if flag]
+        print(f"({key}) landed while the game waited:     {describe(waiting)}")
+        print(f"    landed while it rendered or ran GC: {describe(working)}")
     a50, a99 = statistics.median(rtts["a"]), percentile(rtts["a"], 0.99)
     print(
         f"target (a): p50 <= 1.5x echo -> {a50 / echo_p50:.2f}x"
@@ -517,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(
-        f"runner cost per idle frame (connected, no traffic, {rounds} x {IDLE_ROUND:g} s per loop):"
+        f"runner cost per idle frame (connected, no traffic, {idle_rounds} x {IDLE_ROUND:g} s"
+        " per loop):"
     )
     print(
         f"  time inside pump() per frame (clock.tick loop): median"
