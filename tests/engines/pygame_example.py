@@ -1,11 +1,7 @@
-"""The pygame guide's example (``docs/pygame.rst`` includes it).
-
-``tests/engines/test_pygame_example.py`` runs it against a real local server.
-"""
+"""Paint Pot: Neuro picks a colour and the window is painted with it."""
 
 from __future__ import annotations
 
-# example-start
 from typing import Any
 
 import pygame
@@ -45,4 +41,5 @@ def main() -> None:
     pygame.quit()
 
 
-# example-end
+if __name__ == "__main__":
+    main()
