@@ -749,8 +749,8 @@ async def test_malformed_frame_reusing_an_in_flight_id_leaves_the_real_answer() 
         await s.component.register_action(WAVE, slow)
         await s.server.send(action_frame("busy", "wave"))
         await s.settle()
-        # Same id, extra key: a ValueError on the read path, but no answer of its own.
-        await s.server.send('{"command":"action","data":{"id":"busy","name":"wave","x":1}}')
+        # Same id, a key missing: a ValueError on the read path, but no answer of its own.
+        await s.server.send('{"command":"action","data":{"id":"busy","nam":"wave"}}')
         await s.settle()
         assert s.results("busy") == []
         release.set()
@@ -808,7 +808,7 @@ async def test_direct_api_sends_and_reads() -> None:
 @pytest.mark.parametrize(
     ("payload", "error", "action_id"),
     [
-        ({"id": "x1", "name": "wave", "extra": 1}, ActionMessageError, "x1"),
+        ({"id": "x1", "nam": "wave"}, ActionMessageError, "x1"),
         ({"id": "x2"}, ActionMessageError, "x2"),
         ({"name": "wave"}, ActionMessageError, None),
         ({"id": "x3", "name": 5}, ActionMessageTypeError, "x3"),

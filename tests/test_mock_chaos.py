@@ -13,7 +13,8 @@ import trio
 from libcomponent.component import Event, ExternalRaiseManager
 
 from neuro_bridge.mock import ChaosKind, MockNeuro, rules
-from neuro_bridge.mock.chaos import build_probe
+from neuro_bridge.mock.chaos import build_probe, judge
+from neuro_bridge.mock.records import RegisteredAction, ResultRecord
 from neuro_bridge.protocol import Action
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
 from tests.mock_support import WAIT, RawGame, raw_game
@@ -145,3 +146,29 @@ async def test_runtime_rejects_forbidden_extra_keys(mock_neuro: MockNeuro) -> No
 def test_build_probe_rejects_unknown_kind() -> None:
     with pytest.raises(ValueError):
         build_probe("explode", {}, random.Random(0), lambda: "1")
+
+
+@pytest.mark.parametrize(
+    ("success", "message", "ok"),
+    [
+        (True, None, True),
+        # A refusal of the game's own: not about the keys.
+        (False, "It is not your turn.", True),
+        # The refusal the runtime used to send (issue 8, item 12): mishandled.
+        (False, "Invalid action message: action data has unexpected keys ['chaos_extra'].", False),
+        (False, "unknown key timestamp", False),
+    ],
+)
+def test_unknown_keys_probe_expects_acceptance(
+    success: bool, message: str | None, ok: bool
+) -> None:
+    probe = build_probe(
+        ChaosKind.UNKNOWN_KEYS,
+        {"wave": RegisteredAction("wave", "Wave.")},
+        random.Random(1),
+        lambda: "id-1",
+    )
+    assert probe is not None
+    assert "chaos_extra" in probe.frames[0]
+    result = ResultRecord(id="id-1", success=success, message=message)
+    assert judge(probe, [result], connected=True).ok is ok

@@ -175,6 +175,31 @@ async def test_cli_strict_fails_for_a_broken_game(tmp_path: Path) -> None:
     assert "hint:" in mock.output
 
 
+async def test_cli_strict_passes_a_game_that_only_gets_advice(tmp_path: Path) -> None:
+    # Keywords Neuro "probably does not support well" are advice (issue 8, item 14).
+    report = tmp_path / "report.json"
+    advised = Action(
+        "pick",
+        "Pick one.",
+        {"type": "object", "properties": {"x": {"type": "integer"}}, "additionalProperties": False},
+    )
+    with trio.fail_after(3 * WAIT):
+        async with trio.open_nursery() as nursery:
+            mock = await run_cli(
+                nursery, "--once", "--strict", "--no-console", "--quiet", "--report", str(report)
+            )
+            await mock.wait_output("listening on")
+            async with raw_game(url_of(mock.output)) as game:
+                await game.start(advised, Action("wave", "Wave.", {}))
+            assert await mock.process.wait() == 0, mock.output
+    written = json.loads(report.read_text())
+    assert written["ok"] is True
+    assert written["counts"] == {"schema-unsupported-keyword": 1}
+    assert written["findings"][0]["advice"] is True
+    assert "no protocol violations" in mock.output
+    assert "1 piece(s) of advice" in mock.output
+
+
 @pytest.mark.mock_neuro(auto_play=False)
 async def test_console_commands(mock_neuro: MockNeuro) -> None:
     async with trio.open_nursery() as nursery:

@@ -222,3 +222,25 @@ def test_garbage_never_raises() -> None:
     checker.neuro_sent("not json", 0.0)
     checker.neuro_sent('{"command":"action","data":{"id":3}}', 0.0)
     assert checker.unanswered() == []
+
+
+def test_an_empty_schema_is_no_finding() -> None:
+    # "omit this field or set it to {}" (issue 8, item 13).
+    checker = feed(
+        START,
+        frame(
+            "actions/register", {"actions": [{"name": "jump", "description": "d", "schema": {}}]}
+        ),
+    )
+    assert checker.findings == []
+    assert checker.registered["jump"].schema == {}
+
+
+def test_unsupported_keywords_are_advice_only() -> None:
+    checker = feed(*BROKEN[rules.SCHEMA_UNSUPPORTED_KEYWORD])
+    [finding] = checker.findings
+    assert finding.advice is True
+    assert RULES[rules.SCHEMA_UNSUPPORTED_KEYWORD].advice is True
+    assert [rule for rule, info in RULES.items() if info.advice] == [
+        rules.SCHEMA_UNSUPPORTED_KEYWORD
+    ]

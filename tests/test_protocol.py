@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -16,26 +17,52 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from neuro_bridge.api import OutgoingKind
 from neuro_bridge.protocol import (
+    GAME_COMMANDS,
+    GAME_ENVELOPE_KEYS,
+    NEURO_COMMANDS,
+    NEURO_ENVELOPE_KEYS,
     Action,
+    ActionDefinition,
     ActionRequested,
+    ActionResultSent,
+    ActionsForced,
+    ActionsRegistered,
+    ActionsUnregistered,
+    ContextSent,
     ForcePriority,
+    GameCommandKind,
     GameCommands,
+    GameEvent,
+    GameStarted,
     GracefulShutdownRequested,
     ImmediateShutdownRequested,
     InvalidActionMessage,
     LocalProtocolError,
+    MalformedGameMessage,
     MalformedMessage,
+    NeuroCommandKind,
     NeuroCommands,
     NeuroEvent,
+    ProblemKind,
     ProtocolError,
     RemoteProtocolError,
     ReregisterAllRequested,
+    ShutdownReadySent,
     SpeechFinished,
     StartupAcknowledged,
     UnknownCommand,
+    UnknownGameCommand,
     check_action_name,
+    check_action_names,
+    check_actions,
+    check_context,
+    check_force,
+    check_result,
+    parse_game_message,
     parse_neuro_message,
+    read_game_frame,
 )
 
 GAME = "My Game"
@@ -46,14 +73,16 @@ class ProtocolPair:
     """A game core and a Neuro core joined without a socket.
 
     ``to_game`` builds a frame on the Neuro side and returns the event the game
-    side decodes from it; ``to_neuro`` returns what Neuro would decode from a
-    game frame (plain JSON: Neuro has no parser in this package).
+    side decodes from it; ``to_neuro`` returns a game frame as plain JSON, after
+    checking that the game-frame parser reads it without a problem (its event is
+    kept in ``events_to_neuro``).
     """
 
     game: GameCommands = attrs.Factory(lambda: GameCommands(GAME))
     neuro: type[NeuroCommands] = NeuroCommands
     frames_to_game: list[str] = attrs.Factory(list)
     frames_to_neuro: list[str] = attrs.Factory(list)
+    events_to_neuro: list[GameEvent] = attrs.Factory(list)
 
     def to_game(self, frame: str) -> NeuroEvent:
         self.frames_to_game.append(frame)
@@ -68,6 +97,11 @@ class ProtocolPair:
         message: dict[str, Any] = json.loads(frame)
         assert message["game"] == self.game.game
         assert set(message) <= {"command", "game", "data"}
+        event = parse_game_message(frame)
+        assert not isinstance(event, (MalformedGameMessage, UnknownGameCommand)), event
+        assert event.problems == (), event.problems
+        assert event.game == self.game.game
+        self.events_to_neuro.append(event)
         return message
 
 
@@ -230,7 +264,6 @@ def test_description_must_be_str(description: Any) -> None:
         [],
         "object",
         5,
-        {},
         {"type": "array"},
         {"type": ["object"]},
         {"properties": {}},
@@ -534,10 +567,9 @@ def test_surrounding_whitespace_is_fine() -> None:
         (None, None, False),
         ("x", None, True),
         ([{"id": "i", "name": "n"}], None, True),
-        # Missing or extra keys: a ValueError, answered when the id is a string.
+        # Missing keys: a ValueError, answered when the id is a string.
         ({"name": "n"}, None, False),
         ({"id": "i"}, "i", False),
-        ({"id": "i", "name": "n", "extra": 1}, "i", False),
         ({"id": "i", "nam": "n"}, "i", False),
         ({}, None, False),
         # Wrong types: a TypeError.
@@ -612,7 +644,7 @@ wild_text = st.text(max_size=30) | st.text(
 def test_action_result_answers_the_exact_id(
     action_id: str, success: bool, message: str | None
 ) -> None:
-    if not success and message is None:
+    if not success and not (message and message.strip()):
         message = "failed"
     pair = ProtocolPair()
     # What Neuro sent (any id, possibly with escaped surrogates) ...
@@ -701,3 +733,279 @@ def test_actions_with_schemas_are_hashable_and_compare_by_value() -> None:
     assert hash(first) == hash(same)
     assert first != other
     assert len({first, same, other}) == 2
+
+
+def test_an_action_with_an_empty_schema() -> None:
+    action = Action("wave", "Wave", {})
+    assert action.schema == {}
+    frame = GameCommands("My Game").register_actions([action])
+    assert json.loads(frame)["data"]["actions"] == [
+        {"name": "wave", "description": "Wave", "schema": {}}
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"extra": 1}, {"timestamp": 5, "data": "{}"}, {"chaos_extra": {"added_in": "later"}}],
+)
+def test_an_action_with_unknown_keys_is_accepted_and_logged(
+    extra: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Neuro may add fields beside id, name and data; refusing them would fail every action.
+    data = {"id": "i", "name": "n", **extra}
+    with caplog.at_level(logging.DEBUG, logger="neuro_bridge.protocol"):
+        event = parse_neuro_message(json.dumps({"command": "action", "data": data}))
+    assert event == ActionRequested(id="i", name="n", data=data.get("data"))
+    unknown = sorted(set(extra) - {"data"})
+    assert any(str(unknown) in record.getMessage() for record in caplog.records)
+
+
+# ---------------------------------------------------------------- the vocabulary
+
+
+def test_command_kinds_are_strings() -> None:
+    assert GameCommandKind.REGISTER.value == "actions/register"
+    assert isinstance(GameCommandKind.REGISTER, str)
+    assert "action" in {NeuroCommandKind.ACTION}  # hashes and compares as its value
+    assert {kind.value for kind in GameCommandKind} == {
+        "startup",
+        "context",
+        "actions/register",
+        "actions/unregister",
+        "actions/force",
+        "action/result",
+        "shutdown/ready",
+    }
+    assert set(GAME_COMMANDS) == set(GameCommandKind)
+    assert set(NEURO_COMMANDS) == set(NeuroCommandKind)
+    assert OutgoingKind is GameCommandKind  # the api's older name
+
+
+def test_the_builders_follow_the_table() -> None:
+    game = GameCommands(GAME)
+    frames = {
+        GameCommandKind.STARTUP: [game.startup()],
+        GameCommandKind.CONTEXT: [game.context("m")],
+        GameCommandKind.REGISTER: [game.register_actions([Action("a", "A")])],
+        GameCommandKind.UNREGISTER: [game.unregister_actions(["a"])],
+        GameCommandKind.FORCE: [
+            game.force_actions(query="q", action_names=["a"]),
+            game.force_actions(
+                query="q", action_names=["a"], state="s", priority=ForcePriority.HIGH
+            ),
+        ],
+        GameCommandKind.RESULT: [
+            game.action_result("1", True),
+            game.action_result("1", False, "m"),
+        ],
+        GameCommandKind.SHUTDOWN_READY: [game.shutdown_ready()],
+    }
+    assert set(frames) == set(GameCommandKind)
+    for kind, built in frames.items():
+        spec = GAME_COMMANDS[kind]
+        for frame in built:
+            message = json.loads(frame)
+            assert message["command"] == kind
+            assert set(message) <= GAME_ENVELOPE_KEYS
+            assert ("data" in message) is spec.has_data
+            keys = set(message.get("data", {}))
+            assert spec.required <= keys <= spec.keys, (kind, keys)
+    neuro = {
+        NeuroCommandKind.ACTION: NeuroCommands.action("1", "a", "{}"),
+        NeuroCommandKind.STARTUP: NeuroCommands.startup_acknowledgement("s", "neuro", "Neuro"),
+        NeuroCommandKind.REREGISTER_ALL: NeuroCommands.reregister_all(),
+        NeuroCommandKind.SHUTDOWN_GRACEFUL: NeuroCommands.shutdown_graceful(True),
+        NeuroCommandKind.SHUTDOWN_IMMEDIATE: NeuroCommands.shutdown_immediate(),
+        NeuroCommandKind.SPEECH_FINISHED: NeuroCommands.speech_finished(True, False, "r"),
+    }
+    assert set(neuro) == set(NeuroCommandKind)
+    for neuro_kind, frame in neuro.items():
+        spec = NEURO_COMMANDS[neuro_kind]
+        message = json.loads(frame)
+        assert set(message) <= NEURO_ENVELOPE_KEYS
+        assert ("data" in message) is spec.has_data
+        assert spec.required <= set(message.get("data", {})) <= spec.keys
+
+
+def test_no_other_module_spells_a_command() -> None:
+    # One wire vocabulary: the command names live in protocol.py only.
+    import neuro_bridge
+
+    package = Path(neuro_bridge.__file__).parent
+    commands = [kind.value for kind in [*GameCommandKind, *NeuroCommandKind] if "/" in kind.value]
+    for path in package.rglob("*.py"):
+        if path.name == "protocol.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for command in commands:
+            assert f'"{command}"' not in text, (path, command)
+
+
+def test_check_functions_validate_without_a_frame() -> None:
+    forced = check_force(query="q", action_names=("a", "b"), priority="critical")
+    assert forced == ActionsForced(
+        query="q", action_names=("a", "b"), priority=ForcePriority.CRITICAL
+    )
+    game = GameCommands(GAME)
+    assert game.force(forced) == game.force_actions(
+        query="q", action_names=["a", "b"], priority="critical"
+    )
+    assert parse_game_message(game.force(forced)) == attrs.evolve(forced, game=GAME)
+    assert check_actions(iter([Action("a", "A")])) == [Action("a", "A")]
+    assert check_action_names(("a",)) == ["a"]
+    check_context("m", False)
+    check_result("1", True)
+    check_result("1", False, "why")
+    for call in (
+        lambda: check_force(query=1, action_names=["a"]),
+        lambda: check_force(query="q", action_names=[]),
+        lambda: check_force(query="q", action_names=["a"], priority="urgent"),
+        lambda: check_force(query="q", action_names=["a"], state=5),
+        lambda: check_actions(Action("a", "A")),
+        lambda: check_action_names("a"),
+        lambda: check_context("m", "yes"),
+        lambda: check_result("1", False),
+        lambda: check_result("1", False, "  "),
+        lambda: check_result(1, True),
+    ):
+        with pytest.raises(LocalProtocolError):
+            call()
+
+
+# ---------------------------------------------------------------- game -> Neuro parser
+
+
+def test_game_frames_become_events() -> None:
+    game = GameCommands(GAME)
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    assert parse_game_message(game.startup()) == GameStarted(game=GAME)
+    assert parse_game_message(game.context("hi", False)) == ContextSent(
+        message="hi", silent=False, game=GAME
+    )
+    assert parse_game_message(
+        game.register_actions([Action("a", "A", schema), Action("b", "B")])
+    ) == ActionsRegistered(
+        actions=(ActionDefinition("a", "A", schema), ActionDefinition("b", "B")), game=GAME
+    )
+    assert parse_game_message(game.unregister_actions(["a"])) == ActionsUnregistered(
+        action_names=("a",), game=GAME
+    )
+    assert parse_game_message(game.action_result("7", False, "no")) == ActionResultSent(
+        id="7", success=False, message="no", game=GAME
+    )
+    assert parse_game_message(game.shutdown_ready()) == ShutdownReadySent(game=GAME)
+    read = read_game_frame(game.context("hi").encode())
+    assert (read.command, read.data, read.binary) == (
+        "context",
+        {"message": "hi", "silent": True},
+        True,
+    )
+    assert [p.kind for p in read.event.problems] == [ProblemKind.BINARY_FRAME]
+
+
+def frame_of(command: str, data: Any = None, **extra: Any) -> str:
+    message: dict[str, Any] = {"command": command, "game": GAME}
+    if data is not None:
+        message["data"] = data
+    message.update(extra)
+    return json.dumps(message)
+
+
+#: problem kind -> a frame that has it, and the event class it still gives.
+PROBLEMS: dict[ProblemKind, tuple[str | bytes, type[Any]]] = {
+    ProblemKind.BINARY_FRAME: (b'{"command":"startup","game":"g"}', GameStarted),
+    ProblemKind.INVALID_JSON: ("{nope", MalformedGameMessage),
+    ProblemKind.ENVELOPE: ('{"command":"startup"}', GameStarted),
+    ProblemKind.UNKNOWN_COMMAND: (frame_of("action/results", {"id": "1"}), UnknownGameCommand),
+    ProblemKind.UNKNOWN_KEY: (
+        frame_of("context", {"message": "m", "silent": True, "x": 1}),
+        ContextSent,
+    ),
+    ProblemKind.UNEXPECTED_DATA: (frame_of("startup", {}), GameStarted),
+    ProblemKind.COMMAND_DATA: (frame_of("context", {"message": "m"}), MalformedGameMessage),
+    ProblemKind.ACTION_NAME: (
+        frame_of("actions/unregister", {"action_names": ["Up"]}),
+        ActionsUnregistered,
+    ),
+    ProblemKind.SCHEMA_NOT_OBJECT: (
+        frame_of(
+            "actions/register", {"actions": [{"name": "a", "description": "A", "schema": []}]}
+        ),
+        ActionsRegistered,
+    ),
+    ProblemKind.SCHEMA_NULL: (
+        frame_of(
+            "actions/register", {"actions": [{"name": "a", "description": "A", "schema": None}]}
+        ),
+        ActionsRegistered,
+    ),
+    ProblemKind.SCHEMA_UNSUPPORTED_KEYWORD: (
+        frame_of(
+            "actions/register",
+            {
+                "actions": [
+                    {"name": "a", "description": "A", "schema": {"type": "object", "title": "t"}}
+                ]
+            },
+        ),
+        ActionsRegistered,
+    ),
+    ProblemKind.DUPLICATE_REGISTRATION: (
+        frame_of(
+            "actions/register",
+            {"actions": [{"name": "a", "description": "A"}, {"name": "a", "description": "B"}]},
+        ),
+        ActionsRegistered,
+    ),
+    ProblemKind.RESULT_NO_MESSAGE: (
+        frame_of("action/result", {"id": "1", "success": False}),
+        ActionResultSent,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(ProblemKind))
+def test_each_problem_is_found(kind: ProblemKind) -> None:
+    frame, event_class = PROBLEMS[kind]
+    event = parse_game_message(frame)
+    assert isinstance(event, event_class)
+    assert kind in [p.kind for p in event.problems]
+    assert kind.advice is (kind is ProblemKind.SCHEMA_UNSUPPORTED_KEYWORD)
+
+
+def test_a_soft_problem_keeps_the_event() -> None:
+    event = parse_game_message(
+        frame_of("actions/force", {"query": "q", "action_names": ["a"], "priority": "urgent"})
+    )
+    assert isinstance(event, ActionsForced)
+    assert event.priority is ForcePriority.LOW
+    assert [p.kind for p in event.problems] == [ProblemKind.COMMAND_DATA]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    command=st.sampled_from([kind.value for kind in GameCommandKind])
+    | st.text(max_size=8)
+    | json_values,
+    game=st.just(GAME) | json_values,
+    data=json_values,
+)
+def test_the_game_parser_never_raises(command: Any, game: Any, data: Any) -> None:
+    frame = json.dumps({"command": command, "game": game, "data": data})
+    event = parse_game_message(frame)
+    assert isinstance(event, GameEvent.__args__)  # type: ignore[attr-defined]
+    assert parse_game_message(frame.encode()) is not None
+
+
+@given(st.binary(max_size=40) | st.text(max_size=40))
+def test_the_game_parser_takes_any_bytes(frame: bytes | str) -> None:
+    event = parse_game_message(frame)
+    assert isinstance(event, GameEvent.__args__)  # type: ignore[attr-defined]

@@ -210,7 +210,6 @@ def test_each_unsupported_keyword_at_top_level(keyword: str) -> None:
         None,
         [],
         "object",
-        {},
         {"type": "array"},
         {"type": "string"},
         {"type": ["object", "null"]},
@@ -350,3 +349,8 @@ def test_unknown_format_is_accepted_unchecked() -> None:
     schema = {"type": "object", "properties": {"d": {"type": "string", "format": "neuro-mood"}}}
     assert check_action_schema(schema) == []
     compile_validator(schema)({"d": "anything"})
+
+
+def test_an_empty_schema_is_valid() -> None:
+    # The specification: "omit this field or set it to {}" for an action without parameters.
+    assert check_action_schema({}) == []

@@ -518,11 +518,11 @@ async def test_invalid_action_message_answered_and_loop_continues(
             connection = await neuro.wait_connection()
             await connection.wait_for_command("actions/register")
             await connection.send(
-                json.dumps({"command": "action", "data": {"id": "x1", "name": "move", "oops": 1}})
+                json.dumps({"command": "action", "data": {"id": "x1", "nmae": "move"}})
             )
             result = await connection.wait_for_result("x1")
             assert result["success"] is False
-            assert "oops" in result["message"]
+            assert "name" in result["message"]
             await connection.send(
                 json.dumps({"command": "action", "data": {"id": "x2", "name": 5}})
             )

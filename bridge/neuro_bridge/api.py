@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from typing import TYPE_CHECKING, Any, Final, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 
@@ -24,6 +24,7 @@ from neuro_bridge.protocol import (
     Action,
     ActionRequested,
     ForcePriority,
+    GameCommandKind,
     GameCommands,
     GracefulShutdownRequested,
     ImmediateShutdownRequested,
@@ -35,7 +36,8 @@ from neuro_bridge.protocol import (
     SpeechFinished,
     StartupAcknowledged,
     UnknownCommand,
-    check_action_name,
+    check_action_names,
+    check_actions,
     parse_neuro_message,
 )
 
@@ -83,23 +85,20 @@ class _InvalidActionMessageError(RemoteProtocolError):
 
 
 class ActionMessageError(_InvalidActionMessageError, ValueError):
-    """An ``action`` from Neuro with missing or extra keys in its data."""
+    """An ``action`` from Neuro with missing keys in its data.
+
+    Unknown *extra* keys are no error (the published page says otherwise): they are
+    logged and the action is handled, as the specification asks.
+    """
 
 
 class ActionMessageTypeError(_InvalidActionMessageError, TypeError):
     """An ``action`` from Neuro with a field of the wrong type."""
 
 
-class OutgoingKind:
-    """Names for the kinds of frame a game sends (see ``_send_frame``)."""
-
-    STARTUP: Final = "startup"
-    CONTEXT: Final = "context"
-    REGISTER: Final = "actions/register"
-    UNREGISTER: Final = "actions/unregister"
-    FORCE: Final = "actions/force"
-    RESULT: Final = "action/result"
-    SHUTDOWN_READY: Final = "shutdown/ready"
+#: The kinds of frame a game sends (see ``_send_frame``): the protocol's
+#: :class:`~neuro_bridge.protocol.GameCommandKind`, under its older name.
+OutgoingKind = GameCommandKind
 
 
 @attrs.frozen(kw_only=True)
@@ -259,8 +258,7 @@ class AbstractNeuroAPI(abc.ABC):
         batch = list(actions)
         if not batch:
             raise LocalProtocolError("register_actions needs at least one action")
-        # Validates types and duplicate names within the batch.
-        self._commands.register_actions(batch)
+        check_actions(batch)  # types and duplicate names within the batch
         fresh = []
         for action in batch:
             current = self._actions.get(action.name)
@@ -282,9 +280,7 @@ class AbstractNeuroAPI(abc.ABC):
         """
         if isinstance(action_names, str):  # one name, not its letters
             action_names = (action_names,)
-        names = [check_action_name(name) for name in action_names]
-        if not names:
-            raise LocalProtocolError("unregister_actions needs at least one name")
+        names = check_action_names(action_names)
         frame = self._commands.unregister_actions(names)
 
         def commit() -> str:
@@ -396,8 +392,9 @@ class AbstractNeuroAPI(abc.ABC):
         that cannot be answered are logged and dropped.
 
         Raises:
-            ActionMessageError: An ``action`` with missing or extra keys (a
-                ``ValueError``).  ``action_id`` says whom to answer.
+            ActionMessageError: An ``action`` with missing keys (a ``ValueError``;
+                unknown extra keys are logged and ignored, unlike the page says).
+                ``action_id`` says whom to answer.
             ActionMessageTypeError: An ``action`` with a field of the wrong type (a
                 ``TypeError``).
         """

@@ -166,7 +166,7 @@ def _to_result(action_name: str, value: object) -> ActionResult:
             value,
         )
         return ActionResult(False, f"The game could not perform {action_name!r} (internal error).")
-    if not result.success and not result.message:
+    if not result.success and not (result.message and result.message.strip()):
         return ActionResult(False, f"The game could not perform {action_name!r} right now.")
     return result
 
@@ -282,7 +282,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
                 action=action,
                 handler=handler,
                 is_async=is_async_callable(handler),
-                validator=None if action.schema is None else compile_validator(action.schema),
+                validator=None if not action.schema else compile_validator(action.schema),
                 unregister_on_success=unregister_on_success(action.name, names),
             )
             for action, handler in pairs

@@ -145,15 +145,20 @@ def check_action_schema(schema: object) -> list[str]:
         :data:`UNSUPPORTED_KEYWORDS`, in document order.  Empty when the schema only
         uses keywords Neuro handles well.
 
+    An empty schema (``{}``) is valid: the specification allows it, like no schema
+    at all, for an action without parameters.
+
     Raises:
-        InvalidSchemaError: If the schema is not a mapping, its ``type`` is not
-            ``"object"``, it does not serialise to JSON, or fastjsonschema cannot
-            compile it.
+        InvalidSchemaError: If the schema is not a mapping, it is not empty and its
+            ``type`` is not ``"object"``, it does not serialise to JSON, or
+            fastjsonschema cannot compile it.
     """
     if not isinstance(schema, Mapping):
         raise InvalidSchemaError(
             f"an action schema must be a JSON object (a dict), not {type(schema).__name__}"
         )
+    if not schema:
+        return []
     if schema.get("type") != "object":
         raise InvalidSchemaError(
             'an action schema must have "type": "object" at its top level'

@@ -364,9 +364,10 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         calls it in a loop; call it yourself only when you manage the connection.
 
         Raises:
-            ValueError: An ``action`` with extra or missing keys in its data
+            ValueError: An ``action`` with missing keys in its data
                 (:class:`~neuro_bridge.api.ActionMessageError`; ``action_id`` says
-                whom to answer).
+                whom to answer).  Unknown extra keys are logged and ignored -- a
+                deliberate difference from the published page.
             TypeError: An ``action`` key of the wrong type
                 (:class:`~neuro_bridge.api.ActionMessageTypeError`).
             trio_websocket.ConnectionClosed: The connection was lost.

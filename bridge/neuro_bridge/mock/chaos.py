@@ -15,7 +15,7 @@ kind                     what Neuro sends                         a correct game
 ``unknown_action``       a name the game never registered         answers ``success: false``
 ``unregistered_action``  an action just unregistered              answers ``success: false``
 ``duplicate_id``         one valid action twice, same id          answers once, or each copy
-``unknown_keys``         valid action, unknown keys               answers it once
+``unknown_keys``         valid action, unknown keys               accepts it, answers once
 ``unknown_command``      a command from the future                stays connected
 ``shutdown_graceful``    graceful true, then false                stays connected*
 ``shutdown_immediate``   ``shutdown/immediate``                   stays connected*
@@ -23,6 +23,11 @@ kind                     what Neuro sends                         a correct game
 =======================  =======================================  ============================
 
 \* or answers ``shutdown/ready`` and disconnects.
+
+For ``unknown_keys`` "accepts it" means the game does not refuse the action for its
+unknown keys (the specification asks receivers to tolerate them): a failed result
+whose message names the keys, or calls keys unexpected or unknown, is mishandled; a
+failure for a reason of the game's own (not its turn) is not.
 
 The data kinds need a registered action whose schema allows that damage
 (:func:`~neuro_bridge.mock.datagen.generate_invalid`); :func:`build_probe` returns
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
@@ -43,7 +49,7 @@ from neuro_bridge.mock.datagen import (
     generate_invalid,
     generate_valid,
 )
-from neuro_bridge.protocol import NeuroCommands
+from neuro_bridge.protocol import NeuroCommandKind, NeuroCommands
 
 if TYPE_CHECKING:
     import random
@@ -80,6 +86,8 @@ _DATA_KINDS: Mapping[ChaosKind, InvalidDataKind] = {
     ChaosKind.OUT_OF_RANGE: InvalidDataKind.OUT_OF_RANGE,
 }
 _REJECT_KINDS = frozenset({*_DATA_KINDS, ChaosKind.UNKNOWN_ACTION, ChaosKind.UNREGISTERED_ACTION})
+# A failure message that blames the unknown keys of an ``unknown_keys`` probe.
+_KEY_REFUSAL = re.compile(r"chaos_extra|timestamp|(unexpected|unknown|extra) keys?", re.IGNORECASE)
 _CONNECTION_KINDS = frozenset(
     {
         ChaosKind.UNKNOWN_COMMAND,
@@ -256,7 +264,7 @@ def build_probe(
         return ChaosProbe(
             kind=kind,
             frames=(commands.shutdown_immediate(),),
-            description="shutdown/immediate",
+            description=NeuroCommandKind.SHUTDOWN_IMMEDIATE.value,
         )
     final = rng.random() < 0.5
     return ChaosProbe(
@@ -322,4 +330,7 @@ def judge(
         return outcome(False, f"answered {len(results)} times")
     if len(results) > 1:
         return outcome(False, f"answered {len(results)} times")
+    refused = not first.success and _KEY_REFUSAL.search(first.message or "") is not None
+    if kind is ChaosKind.UNKNOWN_KEYS and refused:
+        return outcome(False, f"refused it for its unknown keys: {answer}")
     return outcome(True, f"answered {answer}")

@@ -8,8 +8,9 @@ prints a summary of the findings.  It runs until Ctrl-C, ``quit`` on the console
 have all disconnected.
 
 Exit status: 0; 1 with ``--strict`` when any rule was broken; 2 when the address
-could not be bound.  ``--report FILE`` writes the findings and chaos outcomes as
-JSON (see :func:`~neuro_bridge.mock.transcript.build_report`).
+could not be bound.  Advice (a schema keyword Neuro does not support well) is
+reported but never fails ``--strict``.  ``--report FILE`` writes the findings and
+chaos outcomes as JSON (see :func:`~neuro_bridge.mock.transcript.build_report`).
 
 Also runnable as ``python -m neuro_bridge.mock.cli``.
 """
@@ -213,7 +214,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     transcript.line(mock.summary())
     if args.report is not None:
         args.report.write_text(dumps_report(mock.report()), encoding="utf-8")
-    return 1 if args.strict and mock.findings else 0
+    return 1 if args.strict and any(not f.advice for f in mock.findings) else 0
 
 
 async def _main(

@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from neuro_bridge.protocol import ActionDefinition
+
 __all__ = ["Finding", "ForceRecord", "GameMessage", "RegisteredAction", "ResultRecord"]
 
 
@@ -27,6 +29,9 @@ class Finding:
         connection: The number of the connection (1 for the first game that
             connected), or 0 when not known.
         game: The game's title as it announced it, when known.
+        advice: ``True`` when the rule is advice (a schema keyword Neuro does not
+            support well): reported, but ``--strict`` and
+            :meth:`~neuro_bridge.mock.MockNeuro.assert_conforms` pass anyway.
     """
 
     rule: str
@@ -34,6 +39,7 @@ class Finding:
     hint: str
     connection: int = 0
     game: str | None = None
+    advice: bool = False
 
     def to_json_object(self) -> dict[str, Any]:
         """Return the finding as a JSON-ready dict (as written by ``--report``)."""
@@ -43,16 +49,13 @@ class Finding:
             "hint": self.hint,
             "connection": self.connection,
             "game": self.game,
+            "advice": self.advice,
         }
 
 
-@attrs.frozen
-class RegisteredAction:
-    """An action as the game registered it (``schema`` is ``None`` when absent)."""
-
-    name: str
-    description: str
-    schema: Any = None
+#: An action as the game registered it (``schema`` is ``None`` when absent): the
+#: game-frame parser's :class:`~neuro_bridge.protocol.ActionDefinition`.
+RegisteredAction = ActionDefinition
 
 
 @attrs.frozen(kw_only=True)

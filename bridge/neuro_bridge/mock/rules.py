@@ -38,8 +38,16 @@ from neuro_bridge.mock.records import (
     RegisteredAction,
     ResultRecord,
 )
-from neuro_bridge.protocol import ForcePriority, LocalProtocolError, check_action_name
-from neuro_bridge.schema import InvalidSchemaError, check_action_schema
+from neuro_bridge.protocol import (
+    ActionResultSent,
+    ActionsForced,
+    ActionsRegistered,
+    ActionsUnregistered,
+    GameStarted,
+    NeuroCommandKind,
+    ProblemKind,
+    read_game_frame,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,36 +85,46 @@ __all__ = [
 #: Seconds the real Neuro waits for an ``action/result`` before giving up.
 RESULT_TIMEOUT: Final = 20.0
 
-BINARY_FRAME: Final = "binary-frame"
-INVALID_JSON: Final = "invalid-json"
-ENVELOPE: Final = "envelope"
+# Rules a frame breaks on its own: the game-frame parser finds them.
+BINARY_FRAME: Final = ProblemKind.BINARY_FRAME.value
+INVALID_JSON: Final = ProblemKind.INVALID_JSON.value
+ENVELOPE: Final = ProblemKind.ENVELOPE.value
+UNKNOWN_COMMAND: Final = ProblemKind.UNKNOWN_COMMAND.value
+UNKNOWN_KEY: Final = ProblemKind.UNKNOWN_KEY.value
+UNEXPECTED_DATA: Final = ProblemKind.UNEXPECTED_DATA.value
+COMMAND_DATA: Final = ProblemKind.COMMAND_DATA.value
+ACTION_NAME: Final = ProblemKind.ACTION_NAME.value
+SCHEMA_NOT_OBJECT: Final = ProblemKind.SCHEMA_NOT_OBJECT.value
+SCHEMA_NULL: Final = ProblemKind.SCHEMA_NULL.value
+SCHEMA_UNSUPPORTED_KEYWORD: Final = ProblemKind.SCHEMA_UNSUPPORTED_KEYWORD.value
+RESULT_NO_MESSAGE: Final = ProblemKind.RESULT_NO_MESSAGE.value
+# Rules that need the session's state.
 GAME_CHANGED: Final = "game-changed"
-UNKNOWN_COMMAND: Final = "unknown-command"
-UNKNOWN_KEY: Final = "unknown-key"
 STARTUP_NOT_FIRST: Final = "startup-not-first"
-UNEXPECTED_DATA: Final = "unexpected-data"
-COMMAND_DATA: Final = "command-data"
-ACTION_NAME: Final = "action-name"
-SCHEMA_NOT_OBJECT: Final = "schema-not-object"
-SCHEMA_NULL: Final = "schema-null"
-SCHEMA_UNSUPPORTED_KEYWORD: Final = "schema-unsupported-keyword"
-DUPLICATE_REGISTRATION: Final = "duplicate-registration"
+DUPLICATE_REGISTRATION: Final = ProblemKind.DUPLICATE_REGISTRATION.value
 FORCE_UNREGISTERED: Final = "force-unregistered"
 FORCE_IN_FLIGHT: Final = "force-in-flight"
 RESULT_MISSING: Final = "result-missing"
 RESULT_LATE: Final = "result-late"
 RESULT_DUPLICATE: Final = "result-duplicate"
 RESULT_UNKNOWN_ID: Final = "result-unknown-id"
-RESULT_NO_MESSAGE: Final = "result-no-message"
 CHAOS_MISHANDLED: Final = "chaos-mishandled"
 
 
 @attrs.frozen
 class RuleInfo:
-    """What a rule checks, and the hint given when it is broken."""
+    """What a rule checks, and the hint given when it is broken.
+
+    Attributes:
+        summary: The rule in one sentence.
+        hint: How to follow it.
+        advice: ``True`` for advice rather than a rule: reported like the others,
+            but never a reason for ``--strict`` to fail a game.
+    """
 
     summary: str
     hint: str
+    advice: bool = False
 
 
 #: Every rule id -> its summary and default hint.
@@ -153,18 +171,19 @@ RULES: Mapping[str, RuleInfo] = {
         "Use lowercase letters, digits, '_' and '-' in action names.",
     ),
     SCHEMA_NOT_OBJECT: RuleInfo(
-        'An action schema is a valid JSON schema with "type": "object".',
+        'An action schema is a valid JSON schema with "type": "object" (or {}).',
         'Wrap parameters in {"type": "object", "properties": {...}}; omit the schema'
-        " for an action without parameters.",
+        " (or send {}) for an action without parameters.",
     ),
     SCHEMA_NULL: RuleInfo(
         'An action without parameters omits "schema" (no null).',
         'Leave the "schema" key out instead of sending null.',
     ),
     SCHEMA_UNSUPPORTED_KEYWORD: RuleInfo(
-        "Schemas use only keywords Neuro handles well.",
+        "Schemas use only keywords Neuro handles well (advice: never fails --strict).",
         "Stick to type, properties, required, enum, const, items, min/maxItems,"
         " minimum/maximum, exclusiveMinimum/Maximum, min/maxLength, pattern, format.",
+        advice=True,
     ),
     DUPLICATE_REGISTRATION: RuleInfo(
         "A registered name is not registered again with another definition.",
@@ -206,18 +225,6 @@ RULES: Mapping[str, RuleInfo] = {
         " with success=false; tolerate unknown commands and keys.",
     ),
 }
-
-_ENVELOPE_KEYS = frozenset({"command", "game", "data"})
-_COMMAND_KEYS: Mapping[str, frozenset[str]] = {
-    "context": frozenset({"message", "silent"}),
-    "actions/register": frozenset({"actions"}),
-    "actions/unregister": frozenset({"action_names"}),
-    "actions/force": frozenset({"state", "query", "ephemeral_context", "priority", "action_names"}),
-    "action/result": frozenset({"id", "success", "message"}),
-}
-_NO_DATA_COMMANDS = frozenset({"startup", "shutdown/ready"})
-_ACTION_KEYS = frozenset({"name", "description", "schema"})
-_PRIORITIES = frozenset(p.value for p in ForcePriority)
 
 
 @attrs.define
@@ -292,7 +299,7 @@ class ConformanceChecker:
             message = json.loads(frame)
         except ValueError:
             return
-        if not isinstance(message, dict) or message.get("command") != "action":
+        if not isinstance(message, dict) or message.get("command") != NeuroCommandKind.ACTION:
             return
         data = message.get("data")
         if not isinstance(data, dict):
@@ -353,116 +360,45 @@ class ConformanceChecker:
         """Check one frame from the game, update the state, report what it did."""
         start = len(self.findings)
         self._frames += 1
-        binary = not isinstance(frame, str)
-        if isinstance(frame, str):
-            text = frame
-        else:
-            text = bytes(frame).decode("utf-8", errors="replace")
-            self._add(BINARY_FRAME, f"binary frame of {len(frame)} bytes")
+        read = read_game_frame(frame)
+        event = read.event
+        game = event.game
+        if game is not None:
+            if self.game is None:
+                self.game = game
+            elif game != self.game:
+                self._add(GAME_CHANGED, f'"game" changed from {self.game!r} to {game!r}')
+        for problem in event.problems:
+            self._add(problem.kind.value, problem.message)
         outcome: dict[str, Any] = {}
-        command: str | None = None
-        data: Any = None
-        try:
-            message = json.loads(text)
-        except ValueError as exc:
-            self._add(INVALID_JSON, f"frame is not JSON ({exc}): {text[:80]!r}")
-            message = None
-        if message is not None and not isinstance(message, dict):
-            self._add(ENVELOPE, f"a message must be a JSON object, not {type(message).__name__}")
-        elif isinstance(message, dict):
-            command, data = self._check_envelope(message)
-            if command is not None:
-                self._check_command(command, message, data, now, outcome)
-        if self._frames == 1 and command != "startup":
-            self._add(STARTUP_NOT_FIRST, f"the first message was {command or text[:40]!r}")
+        if isinstance(event, GameStarted):
+            self.registered.clear()
+            ended = self.end_force()
+            if ended is not None:
+                outcome["force_ended"] = ended
+        elif isinstance(event, ActionsRegistered):
+            self._register(event, outcome)
+        elif isinstance(event, ActionsUnregistered):
+            self._unregister(event, outcome)
+        elif isinstance(event, ActionsForced):
+            self._force(event, outcome)
+        elif isinstance(event, ActionResultSent):
+            self._result(event, now, outcome)
+        if self._frames == 1 and not isinstance(event, GameStarted):
+            self._add(
+                STARTUP_NOT_FIRST, f"the first message was {read.command or read.text[:40]!r}"
+            )
         return Received(
-            message=GameMessage(command=command, data=data, frame=text, binary=binary, time=now),
+            message=GameMessage(
+                command=read.command, data=read.data, frame=read.text, binary=read.binary, time=now
+            ),
             findings=tuple(self.findings[start:]),
             **outcome,
         )
 
-    def _check_envelope(self, message: dict[str, Any]) -> tuple[str | None, Any]:
-        command = message.get("command")
-        if not isinstance(command, str):
-            self._add(ENVELOPE, f'missing or non-string "command": {command!r}')
-            command = None
-        game = message.get("game")
-        if not isinstance(game, str) or not game.strip():
-            self._add(ENVELOPE, f'missing or empty "game" in {command!r}: {game!r}')
-        elif self.game is None:
-            self.game = game
-        elif game != self.game:
-            self._add(GAME_CHANGED, f'"game" changed from {self.game!r} to {game!r}')
-        extra = sorted(set(message) - _ENVELOPE_KEYS)
-        if extra:
-            self._add(UNKNOWN_KEY, f"unknown top-level keys {extra} in {command!r}")
-        return command, message.get("data")
-
-    def _check_command(
-        self,
-        command: str,
-        message: dict[str, Any],
-        data: Any,
-        now: float,
-        outcome: dict[str, Any],
-    ) -> None:
-        if command in _NO_DATA_COMMANDS:
-            if "data" in message:
-                self._add(UNEXPECTED_DATA, f'{command} carries "data": {data!r}')
-            if command == "startup":
-                self.registered.clear()
-                ended = self.end_force()
-                if ended is not None:
-                    outcome["force_ended"] = ended
-            return
-        keys = _COMMAND_KEYS.get(command)
-        if keys is None:
-            self._add(UNKNOWN_COMMAND, f"unknown command {command!r}")
-            return
-        if not isinstance(data, dict):
-            self._add(COMMAND_DATA, f'{command} needs an object "data", got {data!r}')
-            return
-        extra = sorted(set(data) - keys)
-        if extra:
-            self._add(UNKNOWN_KEY, f"unknown keys {extra} in {command} data")
-        if command == "context":
-            self._check_context(data)
-        elif command == "actions/register":
-            self._check_register(data, outcome)
-        elif command == "actions/unregister":
-            self._check_unregister(data, outcome)
-        elif command == "actions/force":
-            self._check_force(data, outcome)
-        else:
-            self._check_result(data, now, outcome)
-
-    def _check_context(self, data: dict[str, Any]) -> None:
-        if not isinstance(data.get("message"), str):
-            self._add(
-                COMMAND_DATA, f'context needs a string "message", got {data.get("message")!r}'
-            )
-        if not isinstance(data.get("silent"), bool):
-            self._add(COMMAND_DATA, f'context needs a bool "silent", got {data.get("silent")!r}')
-
-    def _check_register(self, data: dict[str, Any], outcome: dict[str, Any]) -> None:
-        actions = data.get("actions")
-        if not isinstance(actions, list) or not actions:
-            self._add(
-                COMMAND_DATA, f'actions/register needs a non-empty "actions" list: {actions!r}'
-            )
-            return
-        batch: set[str] = set()
+    def _register(self, event: ActionsRegistered, outcome: dict[str, Any]) -> None:
         added = []
-        for item in actions:
-            action = self._check_action(item)
-            if action is None:
-                continue
-            if action.name in batch:
-                self._add(
-                    DUPLICATE_REGISTRATION, f"action {action.name!r} appears twice in one batch"
-                )
-                continue
-            batch.add(action.name)
+        for action in event.actions:
             current = self.registered.get(action.name)
             if current is None:
                 self.registered[action.name] = action
@@ -475,88 +411,16 @@ class ConformanceChecker:
                 )
         outcome["registered"] = tuple(added)
 
-    def _check_action(self, item: object) -> RegisteredAction | None:
-        if not isinstance(item, dict):
-            self._add(COMMAND_DATA, f"an action must be an object, not {item!r}")
-            return None
-        name = item.get("name")
-        try:
-            check_action_name(name)
-        except LocalProtocolError as exc:
-            self._add(ACTION_NAME, str(exc))
-            if not isinstance(name, str):
-                return None
-        assert isinstance(name, str)  # noqa: S101 - narrowed above
-        description = item.get("description")
-        if not isinstance(description, str):
-            self._add(COMMAND_DATA, f"action {name!r} needs a string description")
-            description = ""
-        extra = sorted(set(item) - _ACTION_KEYS)
-        if extra:
-            self._add(UNKNOWN_KEY, f"unknown keys {extra} in action {name!r}")
-        schema = item.get("schema")
-        if "schema" in item and schema is None:
-            self._add(SCHEMA_NULL, f'action {name!r} has "schema": null')
-        elif schema is not None:
-            try:
-                unsupported = check_action_schema(schema)
-            except InvalidSchemaError as exc:
-                self._add(SCHEMA_NOT_OBJECT, f"action {name!r}: {exc}")
-            else:
-                if unsupported:
-                    self._add(
-                        SCHEMA_UNSUPPORTED_KEYWORD,
-                        f"action {name!r} uses {', '.join(unsupported)}",
-                    )
-        return RegisteredAction(name, description, schema)
-
-    def _names(self, data: dict[str, Any], command: str) -> list[str] | None:
-        names = data.get("action_names")
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            self._add(COMMAND_DATA, f'{command} needs an "action_names" list of strings: {names!r}')
-            return None
-        for name in names:
-            try:
-                check_action_name(name)
-            except LocalProtocolError as exc:
-                self._add(ACTION_NAME, f"{command}: {exc}")
-        return names
-
-    def _check_unregister(self, data: dict[str, Any], outcome: dict[str, Any]) -> None:
-        names = self._names(data, "actions/unregister")
-        if names is None:
-            return
+    def _unregister(self, event: ActionsUnregistered, outcome: dict[str, Any]) -> None:
+        names = event.action_names
         gone = tuple(name for name in names if self.registered.pop(name, None) is not None)
         outcome["unregistered"] = gone
         force = self.force
         if force is not None and not any(n in self.registered for n in force.action_names):
             outcome["force_ended"] = self.end_force()
 
-    def _check_force(self, data: dict[str, Any], outcome: dict[str, Any]) -> None:
-        names = self._names(data, "actions/force")
-        ok = names is not None
-        if names is not None and not names:
-            self._add(COMMAND_DATA, "actions/force names no actions")
-            ok = False
-        query = data.get("query")
-        if not isinstance(query, str):
-            self._add(COMMAND_DATA, f'actions/force needs a string "query", got {query!r}')
-            ok = False
-        state = data.get("state")
-        if state is not None and not isinstance(state, str):
-            self._add(COMMAND_DATA, f'actions/force "state" must be a string, got {state!r}')
-        ephemeral = data.get("ephemeral_context", False)
-        if not isinstance(ephemeral, bool):
-            self._add(COMMAND_DATA, f'"ephemeral_context" must be a bool, got {ephemeral!r}')
-            ephemeral = False
-        priority = data.get("priority", "low")
-        if priority not in _PRIORITIES:
-            self._add(
-                COMMAND_DATA, f'"priority" must be one of {sorted(_PRIORITIES)}: {priority!r}'
-            )
-            priority = "low"
-        if not ok or names is None:
-            return
+    def _force(self, event: ActionsForced, outcome: dict[str, Any]) -> None:
+        names = list(event.action_names)
         unknown = [name for name in names if name not in self.registered]
         if unknown:
             self._add(FORCE_UNREGISTERED, f"actions/force names unregistered actions {unknown}")
@@ -570,34 +434,19 @@ class ConformanceChecker:
             return
         self._forces += 1
         self.force = ForceRecord(
-            query=str(query),
-            action_names=tuple(names),
-            state=state if isinstance(state, str) else None,
-            ephemeral_context=ephemeral,
-            priority=str(priority),
+            query=event.query,
+            action_names=event.action_names,
+            state=event.state,
+            ephemeral_context=event.ephemeral_context,
+            priority=event.priority.value,
             number=self._forces,
         )
         outcome["force"] = self.force
 
-    def _check_result(self, data: dict[str, Any], now: float, outcome: dict[str, Any]) -> None:
-        action_id = data.get("id")
-        success = data.get("success")
-        message = data.get("message")
-        bad = False
-        if not isinstance(action_id, str):
-            self._add(COMMAND_DATA, f'action/result needs a string "id", got {action_id!r}')
-            bad = True
-        if not isinstance(success, bool):
-            self._add(COMMAND_DATA, f'action/result needs a bool "success", got {success!r}')
-            bad = True
-        if message is not None and not isinstance(message, str):
-            self._add(COMMAND_DATA, f'action/result "message" must be a string: {message!r}')
-            message = None
-        if bad or not isinstance(action_id, str) or not isinstance(success, bool):
-            return
-        if not success and not (message and message.strip()):
-            self._add(RESULT_NO_MESSAGE, f"result for {action_id!r} failed without a message")
-        result = ResultRecord(id=action_id, success=success, message=message, time=now)
+    def _result(self, event: ActionResultSent, now: float, outcome: dict[str, Any]) -> None:
+        action_id = event.id
+        success = event.success
+        result = ResultRecord(id=action_id, success=success, message=event.message, time=now)
         self.results.append(result)
         outcome["result"] = result
         pending = self._pending.get(action_id)
@@ -622,7 +471,8 @@ class ConformanceChecker:
     # ------------------------------------------------------------ findings
 
     def _finding(self, rule: str, message: str) -> Finding:
-        finding = Finding(rule, message, RULES[rule].hint, self.connection, self.game)
+        info = RULES[rule]
+        finding = Finding(rule, message, info.hint, self.connection, self.game, info.advice)
         self.findings.append(finding)
         return finding
 
@@ -631,6 +481,7 @@ class ConformanceChecker:
 
     def add_finding(self, rule: str, message: str, hint: str | None = None) -> Finding:
         """Record a finding made outside the checker (e.g. a mishandled chaos probe)."""
-        finding = Finding(rule, message, hint or RULES[rule].hint, self.connection, self.game)
+        info = RULES[rule]
+        finding = Finding(rule, message, hint or info.hint, self.connection, self.game, info.advice)
         self.findings.append(finding)
         return finding

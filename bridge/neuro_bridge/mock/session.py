@@ -40,7 +40,7 @@ from neuro_bridge.mock import rules as _rules
 from neuro_bridge.mock.chaos import ChaosKind, ChaosOutcome, ChaosProbe, build_probe, judge
 from neuro_bridge.mock.datagen import UnsatisfiableSchemaError, generate_valid
 from neuro_bridge.mock.rules import ConformanceChecker
-from neuro_bridge.protocol import NeuroCommands
+from neuro_bridge.protocol import GameCommandKind, NeuroCommands
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -168,7 +168,7 @@ class MockSession:
         return [
             m.data["message"]
             for m in self.messages
-            if m.command == "context"
+            if m.command == GameCommandKind.CONTEXT
             and isinstance(m.data, dict)
             and isinstance(m.data.get("message"), str)
         ]
@@ -246,9 +246,13 @@ class MockSession:
         for finding in received.findings:
             self._report(finding)
         nursery = self._nursery
-        if message.command == "startup" and self.config.character and nursery is not None:
+        if (
+            message.command == GameCommandKind.STARTUP
+            and self.config.character
+            and nursery is not None
+        ):
             nursery.start_soon(self._acknowledge_startup)
-        if message.command == "shutdown/ready":
+        if message.command == GameCommandKind.SHUTDOWN_READY:
             self._shutdown_ready += 1
         if received.force is not None and self.config.auto_play and nursery is not None:
             nursery.start_soon(self._play_force, received.force)

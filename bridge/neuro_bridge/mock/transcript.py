@@ -14,8 +14,11 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from neuro_bridge.protocol import (
+    GAME_COMMANDS,
     ActionRequested,
+    GameCommandKind,
     GracefulShutdownRequested,
+    NeuroCommandKind,
     ReregisterAllRequested,
     SpeechFinished,
     StartupAcknowledged,
@@ -39,6 +42,8 @@ __all__ = [
 ]
 
 _WIDTH = 100
+# Game commands without data (startup, shutdown/ready), by value.
+_NO_DATA = {kind.value: kind for kind, spec in GAME_COMMANDS.items() if not spec.has_data}
 
 
 def _short(text: str, width: int = _WIDTH) -> str:
@@ -51,19 +56,19 @@ def describe_game_message(message: GameMessage) -> str:
     data = message.data if isinstance(message.data, dict) else {}
     command = message.command
     prefix = "(binary) " if message.binary else ""
-    if command == "context" and isinstance(data.get("message"), str):
+    if command == GameCommandKind.CONTEXT and isinstance(data.get("message"), str):
         silent = "silent" if data.get("silent") else "may answer"
         return f"{prefix}context ({silent}): {_short(data['message'])}"
-    if command == "actions/register" and isinstance(data.get("actions"), list):
+    if command == GameCommandKind.REGISTER and isinstance(data.get("actions"), list):
         names: list[str] = [
             str(a.get("name")) + ("(...)" if "schema" in a else "")
             for a in data["actions"]
             if isinstance(a, dict)
         ]
         return f"{prefix}register: {', '.join(names)}"
-    if command == "actions/unregister" and isinstance(data.get("action_names"), list):
+    if command == GameCommandKind.UNREGISTER and isinstance(data.get("action_names"), list):
         return f"{prefix}unregister: {', '.join(map(str, data['action_names']))}"
-    if command == "actions/force" and isinstance(data.get("action_names"), list):
+    if command == GameCommandKind.FORCE and isinstance(data.get("action_names"), list):
         extra = ""
         if data.get("priority"):
             extra += f" priority={data['priority']}"
@@ -71,11 +76,11 @@ def describe_game_message(message: GameMessage) -> str:
             extra += f" state={_short(str(data['state']), 40)!r}"
         listed = ", ".join(map(str, data["action_names"]))
         return f"{prefix}force [{listed}]: {_short(str(data.get('query')), 60)!r}{extra}"
-    if command == "action/result" and "id" in data:
+    if command == GameCommandKind.RESULT and "id" in data:
         verdict = "success" if data.get("success") is True else "FAILURE"
         text = f" -- {_short(str(data['message']), 70)}" if data.get("message") else ""
         return f"{prefix}result #{data['id']}: {verdict}{text}"
-    if command in ("startup", "shutdown/ready") and message.data is None:
+    if command is not None and message.data is None and _NO_DATA.get(command) is not None:
         return prefix + command
     return f"{prefix}{_short(message.frame)}"
 
@@ -87,7 +92,7 @@ def describe_neuro_frame(frame: str) -> str:
         data = "" if event.data is None else " " + _short(event.data, 70)
         return f"action #{event.id} {event.name}{data}"
     if isinstance(event, ReregisterAllRequested):
-        return "actions/reregister_all"
+        return NeuroCommandKind.REREGISTER_ALL.value
     if isinstance(event, StartupAcknowledged):
         return f"startup acknowledgement ({event.character_id})"
     if isinstance(event, GracefulShutdownRequested):
@@ -160,15 +165,19 @@ class Transcript:
 def format_summary(findings: Sequence[Finding], outcomes: Iterable[ChaosOutcome] = ()) -> str:
     """Return a multi-line summary: findings per rule, chaos results per kind."""
     lines = []
-    if findings:
-        counts = collections.Counter(f.rule for f in findings)
-        lines.append(f"{len(findings)} protocol violation(s):")
+    violations = [f for f in findings if not f.advice]
+    advice = [f for f in findings if f.advice]
+    for group, title in ((violations, "protocol violation(s)"), (advice, "piece(s) of advice")):
+        if not group:
+            continue
+        counts = collections.Counter(f.rule for f in group)
+        lines.append(f"{len(group)} {title}:")
         for rule, count in sorted(counts.items()):
-            example = next(f for f in findings if f.rule == rule)
+            example = next(f for f in group if f.rule == rule)
             lines.append(f"  {rule} x{count}: {example.message}")
             lines.append(f"      hint: {example.hint}")
-    else:
-        lines.append("no protocol violations")
+    if not violations:
+        lines.insert(0, "no protocol violations")
     per_kind: dict[str, list[int]] = {}
     for outcome in outcomes:
         ok_bad = per_kind.setdefault(outcome.kind.value, [0, 0])
@@ -188,11 +197,11 @@ def build_report(
 
     Keys: ``findings`` (list of :meth:`~neuro_bridge.mock.Finding.to_json_object` dicts),
     ``counts`` (rule -> count), ``chaos`` (list of outcome dicts) and ``ok``
-    (true when there are no findings).
+    (true when every finding is advice, see :attr:`~neuro_bridge.mock.Finding.advice`).
     """
     counts = collections.Counter(f.rule for f in findings)
     return {
-        "ok": not findings,
+        "ok": all(f.advice for f in findings),
         "counts": dict(sorted(counts.items())),
         "findings": [f.to_json_object() for f in findings],
         "chaos": [o.to_json_object() for o in outcomes],
