@@ -15,6 +15,7 @@ import base64
 import contextlib
 import functools
 import hashlib
+import json
 import logging
 import socket
 import struct
@@ -24,13 +25,16 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 import trio_websocket
 from libcomponent.component import Event, ExternalRaiseManager
 
+from neuro_bridge import trio_ws
 from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.mock.session import GameDisconnectedError
+from neuro_bridge.protocol import Action
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
-from tests.helpers import WAIT
+from tests.helpers import WAIT, action_frame, scripted_neuro
 
 FAST: dict[str, Any] = {
     "reconnect_initial_delay": 0.02,
@@ -96,6 +100,21 @@ class RefusingServer:
         with trio.fail_after(WAIT):
             while self.attempts < count:
                 await self._changed.wait()
+
+
+@asynccontextmanager
+async def connected_component(url: str, **options: Any) -> AsyncIterator[TrioNeuroAPIComponent]:
+    """A component added to a manager and told to connect; stopped afterwards."""
+    async with trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = TrioNeuroAPIComponent("neuro", "Game", **{**FAST, **options})
+        manager.add_component(component)
+        await manager.raise_event(Event("connect", url))
+        try:
+            yield component
+        finally:
+            with trio.fail_after(WAIT):
+                await component.stop()
 
 
 @asynccontextmanager
@@ -211,3 +230,245 @@ async def test_stand_in_survives_a_client_that_stops_reading() -> None:
                 await trio.sleep(0.05)
         nursery.cancel_scope.cancel()
     await trio.aclose_forcefully(frozen_stream)
+
+
+# ---------------------------------------------------------------- in memory, on a mock clock
+#
+# Backoff and keepalive are about time, so these run on trio's MockClock: the
+# game's component talks to a real trio-websocket server over an in-memory stream
+# (the socket is not what is under test), and the clock jumps whenever every task
+# waits.
+
+
+class InMemoryComponent(TrioNeuroAPIComponent):
+    """The component, connecting to *serve* over an in-memory stream each time."""
+
+    def __init__(self, serve: Any, nursery: trio.Nursery, **options: Any) -> None:
+        super().__init__("neuro", "Game", **options)
+        self._serve_memory = serve
+        self._server_nursery = nursery
+        self.attempts = 0
+
+    async def _open_stream(self, url: str) -> trio.abc.Stream:
+        self.attempts += 1
+        client, server = trio.testing.memory_stream_pair()
+        self._server_nursery.start_soon(self._serve_memory, server)
+        await trio.lowlevel.checkpoint()
+        return client
+
+
+async def _accept(
+    nursery: trio.Nursery, stream: trio.abc.Stream
+) -> trio_websocket.WebSocketConnection:
+    request = await trio_websocket.wrap_server_stream(nursery, stream)
+    return await request.accept()
+
+
+@asynccontextmanager
+async def in_memory_game(serve: Any, **options: Any) -> AsyncIterator[InMemoryComponent]:
+    async with trio.open_nursery() as servers, trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = InMemoryComponent(serve, servers, **options)
+        manager.add_component(component)
+        await manager.raise_event(Event("connect", "ws://neuro.invalid:8000"))
+        try:
+            yield component
+        finally:
+            await component.stop()
+            servers.cancel_scope.cancel()
+
+
+async def test_accept_then_close_backs_off(autojump_clock: trio.testing.MockClock) -> None:
+    async def accept_then_close(stream: trio.abc.Stream) -> None:
+        async with trio.open_nursery() as nursery:
+            websocket = await _accept(nursery, stream)
+            await websocket.aclose()
+            nursery.cancel_scope.cancel()
+
+    async with in_memory_game(accept_then_close) as component:
+        await trio.sleep(60)
+    # Without backoff: one attempt every 0.25-0.5 s, 120+ in a minute.  With it the
+    # delays grow to the 10 s cap: at most 0.25 + 0.5 + 1 + 2 + 4 + 5 + 5 + ... s.
+    assert 5 <= component.attempts <= 16
+
+
+async def test_oversized_message_each_time_backs_off(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def send_too_much(stream: trio.abc.Stream) -> None:
+        async with trio.open_nursery() as nursery:
+            websocket = await _accept(nursery, stream)
+            with contextlib.suppress(trio_websocket.ConnectionClosed):
+                await websocket.send_message("x" * 4096)
+                await websocket.get_message()
+            nursery.cancel_scope.cancel()
+
+    async with in_memory_game(send_too_much, max_message_size=1024) as component:
+        await trio.sleep(60)
+    assert 5 <= component.attempts <= 16
+
+
+async def test_stable_connection_resets_the_backoff(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def stay_a_while(stream: trio.abc.Stream) -> None:
+        async with trio.open_nursery() as nursery:
+            websocket = await _accept(nursery, stream)
+            with trio.move_on_after(trio_ws.STABLE_CONNECTION_TIME + 1):
+                with contextlib.suppress(trio_websocket.ConnectionClosed):
+                    while True:
+                        await websocket.get_message()
+            await websocket.aclose()
+            nursery.cancel_scope.cancel()
+
+    delays: list[float] = []
+
+    class Recording(InMemoryComponent):
+        def _reconnect_delay(self, failures: int) -> float:
+            delays.append(super()._reconnect_delay(failures))
+            return delays[-1]
+
+    async with trio.open_nursery() as servers, trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = Recording(stay_a_while, servers)
+        manager.add_component(component)
+        await manager.raise_event(Event("connect", "ws://neuro.invalid:8000"))
+        await trio.sleep(5 * (trio_ws.STABLE_CONNECTION_TIME + 2))
+        await component.stop()
+        servers.cancel_scope.cancel()
+    assert len(delays) >= 3
+    assert all(delay <= trio_ws.RECONNECT_INITIAL_DELAY for delay in delays)
+
+
+def _flooding_server(count: int, results: list[str], connections: list[int]) -> Any:
+    """A server that sends *count* actions at once and records every result's id."""
+
+    async def serve(stream: trio.abc.Stream) -> None:
+        connections.append(1)
+        async with trio.open_nursery() as nursery:
+            websocket = await _accept(nursery, stream)
+            with contextlib.suppress(trio_websocket.ConnectionClosed):
+                for number in range(count):
+                    await websocket.send_message(
+                        json.dumps(
+                            {"command": "action", "data": {"id": f"a{number}", "name": "wait"}}
+                        )
+                    )
+                while True:
+                    message = json.loads(await websocket.get_message())
+                    if message["command"] == "action/result":
+                        results.append(message["data"]["id"])
+            nursery.cancel_scope.cancel()
+
+    return serve
+
+
+@pytest.mark.parametrize(
+    "slowness",
+    [
+        pytest.param([0.05] * 600, id="every-message-slow"),
+        pytest.param([30.0] + [0.0] * 599, id="one-message-very-slow"),
+    ],
+)
+async def test_keepalive_never_drops_a_connection_busy_with_a_backlog(
+    autojump_clock: trio.testing.MockClock, slowness: list[float]
+) -> None:
+    # The read loop is slower than the flood: trio-websocket's queue fills, it stops
+    # reading, and the pong waits behind the backlog for far longer than the
+    # keepalive's 4 + 4 s.  That is the game's own backlog, not a dead Neuro.
+    results: list[str] = []
+    connections: list[int] = []
+    delays = iter(slowness)
+
+    class Slow(InMemoryComponent):
+        async def handle_action(self, action: Any) -> None:
+            await trio.sleep(next(delays, 0.0))
+            await super().handle_action(action)
+
+    async with trio.open_nursery() as servers, trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        component = Slow(_flooding_server(len(slowness), results, connections), servers)
+        manager.add_component(component)
+        await component.register_action(Action("wait", "Wait"), lambda data: None)
+        await manager.raise_event(Event("connect", "ws://neuro.invalid:8000"))
+        with trio.fail_after(sum(slowness) + 60):
+            while len(results) < len(slowness):
+                await trio.sleep(1)
+        await trio.sleep(20)  # quiet: pings are answered, the connection stays
+        assert not component.not_connected
+        await component.stop()
+        servers.cancel_scope.cancel()
+    assert len(connections) == 1
+    assert sorted(results) == sorted(f"a{n}" for n in range(len(slowness)))  # each once
+
+
+async def test_silent_neuro_is_still_detected(autojump_clock: trio.testing.MockClock) -> None:
+    connections: list[int] = []
+
+    async def silent(stream: trio.abc.Stream) -> None:
+        connections.append(1)
+        async with trio.open_nursery() as nursery:
+            await _accept(nursery, stream)
+            nursery.cancel_scope.cancel()  # its reader stops: pings go unanswered
+        await trio.sleep_forever()
+
+    async with in_memory_game(silent) as component:
+        await trio.sleep(trio_ws.KEEPALIVE_INTERVAL + trio_ws.KEEPALIVE_TIMEOUT + 2)
+    assert component.attempts >= 2
+
+
+# ---------------------------------------------------------------- message size in bytes
+
+
+async def test_message_size_limit_counts_bytes_not_characters(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "neuro_bridge")
+    mib = 2**20
+    async with scripted_neuro() as neuro:
+        async with connected_component(neuro.url, max_message_size=mib) as component:
+            first = await neuro.wait_connection(0)
+            await first.wait_for_command("startup")
+            # 0.8 MiB in UTF-8: within the limit, the connection stays.
+            await first.send(
+                json.dumps({"command": "ahoy", "data": "😀" * (mib // 5)}, ensure_ascii=False)
+            )
+            await first.send(action_frame("probe", "nothing"))
+            await first.wait_for_result("probe")
+            assert len(neuro.connections) == 1
+            # 1.2 MiB in UTF-8 but only 0.3 M characters: refused, reconnected.
+            with contextlib.suppress(trio_websocket.ConnectionClosed):
+                await first.send(
+                    json.dumps(
+                        {"command": "ahoy", "data": "😀" * (3 * mib // 10)}, ensure_ascii=False
+                    )
+                )
+            second = await neuro.wait_connection(1)
+            await second.wait_for_command("startup")
+            assert not component.not_connected
+    assert any("over the limit of 1,048,576" in r.getMessage() for r in caplog.records)
+
+
+async def test_actions_past_the_pending_limit_are_answered_busy_at_once() -> None:
+    release = trio.Event()
+
+    async def slow(data: dict[str, Any]) -> None:
+        await release.wait()
+
+    async with scripted_neuro() as neuro:
+        async with connected_component(neuro.url, max_pending_actions=3) as component:
+            await component.register_action(Action("wait", "Wait a while"), slow)
+            connection = await neuro.wait_connection()
+            await connection.wait_for_command("actions/register")
+            for number in range(6):
+                await connection.send(action_frame(f"a{number}", "wait"))
+            for number in range(3, 6):
+                result = await connection.wait_for_result(f"a{number}")
+                assert (result["success"], result["message"]) == (False, trio_ws.BUSY_MESSAGE)
+            release.set()
+            for number in range(3):
+                assert (await connection.wait_for_result(f"a{number}"))["success"] is True
+            ids = [
+                m["data"]["id"] for m in connection.messages() if m["command"] == "action/result"
+            ]
+            assert sorted(ids) == [f"a{number}" for number in range(6)]  # each exactly once

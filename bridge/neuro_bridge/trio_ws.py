@@ -24,16 +24,25 @@ connection open until :meth:`TrioNeuroAPIComponent.stop`:
   (:data:`OUTBOX_SIZE`) and are delivered in order after the restoration;
   :class:`OutboxFullError` is raised when it is full.  Results for actions of a dead
   connection are stale (Neuro has given up on them): they are dropped and logged.
-* **Keepalive.**  A ping every :data:`KEEPALIVE_INTERVAL` seconds that is not
-  answered within :data:`KEEPALIVE_TIMEOUT` marks the connection half-open; it is
-  dropped and re-established.
+* **Keepalive.**  Any byte from Neuro proves her alive.  After
+  :data:`KEEPALIVE_INTERVAL` seconds of silence a ping goes out; if neither its
+  pong nor anything else arrives within :data:`KEEPALIVE_TIMEOUT`, the connection
+  is half-open: it is dropped and re-established.  A busy game never counts as a
+  dead Neuro: while the read loop works through a backlog, no ping is judged.
 * **Reading.**  Every message is dispatched; a bad ``action`` is answered and the
-  loop goes on; an exception in a hook is logged and the loop goes on.
+  loop goes on; an exception in a hook is logged and the loop goes on.  Messages
+  larger than :data:`MAX_MESSAGE_SIZE` bytes (UTF-8) are refused from their frame
+  headers, before their payload is read: the connection is closed (1009) and
+  re-established.
+* **Under load** every action with an id gets exactly one answer: late when the
+  game is behind, or -- past :data:`MAX_PENDING_ACTIONS` actions awaiting their
+  result -- at once, ``success: false`` with :data:`BUSY_MESSAGE`.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import random
@@ -49,6 +58,7 @@ import trio_websocket
 import wsproto.utilities
 
 from neuro_bridge._logging import one_line
+from neuro_bridge._stream import WatchedStream
 from neuro_bridge.api import (
     AbstractNeuroAPI,
     ActionMessageError,
@@ -64,13 +74,17 @@ if sys.version_info < (3, 11):
 if TYPE_CHECKING:
     from libcomponent.component import Event
 
+    from neuro_bridge.protocol import ActionRequested
+
 __all__ = [
+    "BUSY_MESSAGE",
     "CLOSE_TIMEOUT",
     "CONNECT_TIMEOUT",
     "DEFAULT_URL",
     "KEEPALIVE_INTERVAL",
     "KEEPALIVE_TIMEOUT",
     "MAX_MESSAGE_SIZE",
+    "MAX_PENDING_ACTIONS",
     "MESSAGE_QUEUE_SIZE",
     "OUTBOX_SIZE",
     "RECONNECT_INITIAL_DELAY",
@@ -97,11 +111,12 @@ CLOSE_TIMEOUT: Final = 1.0
 #: Messages buffered by trio-websocket; large enough that pings are answered while
 #: the game is busy.
 MESSAGE_QUEUE_SIZE: Final = 256
-#: Largest message accepted from Neuro, in bytes.
+#: Largest message accepted from Neuro, in bytes (UTF-8, not characters).
 MAX_MESSAGE_SIZE: Final = 16 * 2**20
-#: Seconds between keepalive pings.
+#: Seconds of silence from Neuro before a keepalive ping.
 KEEPALIVE_INTERVAL: Final = 4.0
-#: Seconds a ping may go unanswered before the connection counts as half-open.
+#: Seconds a ping may go unanswered (with nothing else heard) before the connection
+#: counts as half-open.
 KEEPALIVE_TIMEOUT: Final = 4.0
 #: First reconnect delay in seconds (jitter takes it down to half of this).
 RECONNECT_INITIAL_DELAY: Final = 0.5
@@ -109,6 +124,11 @@ RECONNECT_INITIAL_DELAY: Final = 0.5
 RECONNECT_MAX_DELAY: Final = 10.0
 #: ``context``/``shutdown/ready`` frames kept while disconnected.
 OUTBOX_SIZE: Final = 256
+#: Actions awaiting their result (their handlers still running) beyond which a new
+#: action is answered at once with :data:`BUSY_MESSAGE` instead of waiting.
+MAX_PENDING_ACTIONS: Final = 64
+#: The failure sent for an action that arrives past :data:`MAX_PENDING_ACTIONS`.
+BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a moment."
 #: Seconds a connection must stay open to count as a success for the backoff; one
 #: that ends sooner (a server that accepts and drops) counts as a failed attempt.
 STABLE_CONNECTION_TIME: Final = 10.0
@@ -268,7 +288,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     upper case): ``connect_timeout``, ``close_timeout``, ``keepalive_interval``,
     ``keepalive_timeout``, ``reconnect_initial_delay``, ``reconnect_max_delay``,
     ``message_queue_size``, ``max_message_size``, ``outbox_size``,
-    ``stable_connection_time``; and
+    ``stable_connection_time``, ``max_pending_actions``; and
     ``action_timeout`` (:data:`~neuro_bridge.component.DEFAULT_ACTION_TIMEOUT`).
     """
 
@@ -289,6 +309,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         max_message_size: int = MAX_MESSAGE_SIZE,
         outbox_size: int = OUTBOX_SIZE,
         stable_connection_time: float = STABLE_CONNECTION_TIME,
+        max_pending_actions: int = MAX_PENDING_ACTIONS,
     ) -> None:
         AbstractNeuroAPIComponent.__init__(
             self, component_name, game_title, action_timeout=action_timeout
@@ -310,6 +331,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             ("message_queue_size", message_queue_size),
             ("max_message_size", max_message_size),
             ("outbox_size", outbox_size),
+            ("max_pending_actions", max_pending_actions),
         ):
             if not (isinstance(size, int) and size > 0):
                 raise ValueError(f"{name} must be a positive int, not {size!r}")
@@ -323,6 +345,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self.max_message_size = max_message_size
         self.outbox_size = outbox_size
         self.stable_connection_time = stable_connection_time
+        self.max_pending_actions = max_pending_actions
 
         # (sequence, frame) of context/shutdown-ready frames held while offline.
         self._outbox: collections.deque[tuple[int, str]] = collections.deque()
@@ -343,6 +366,11 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         # what websocket_connect_failed logs.
         self._url: str | None = None
         self._last_failure = ("not connected yet", 0.0)
+        # What the keepalive watches (see _keepalive), and why it dropped a connection.
+        self._watched: WatchedStream | None = None
+        self._messages_read = 0
+        self._waiting_for_message = False
+        self._drop_reason: str | None = None
 
     def connect(self, websocket: trio_websocket.WebSocketConnection | None) -> None:
         """Set the connection, or clear it with ``None``."""
@@ -373,6 +401,25 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             trio_websocket.ConnectionClosed: The connection was lost.
         """
         await super().read_message()
+
+    async def handle_action(self, action: ActionRequested) -> None:
+        """Handle an ``action``: answered once, late if need be, never dropped.
+
+        When ``max_pending_actions`` earlier actions still await their result, the
+        new one is answered at once with ``success=False`` and :data:`BUSY_MESSAGE`
+        (Neuro may retry) rather than left waiting.  Otherwise see
+        :meth:`AbstractNeuroAPIComponent.handle_action
+        <neuro_bridge.component.AbstractNeuroAPIComponent.handle_action>`.
+        """
+        if len(self._unanswered) > self.max_pending_actions:  # this one included
+            logger.warning(
+                "answering action %r as busy: %d actions still await their result",
+                action.name,
+                len(self._unanswered) - 1,
+            )
+            await self.send_action_result(action.id, False, BUSY_MESSAGE)
+            return
+        await super().handle_action(action)
 
     # ------------------------------------------------------------ hooks
 
@@ -504,10 +551,10 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         parts = urllib.parse.urlsplit(url)
         resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         async with trio.open_nursery() as nursery:
-            stream: trio.abc.Stream | None = None
+            stream: WatchedStream | None = None
             try:
                 with trio.fail_after(self.connect_timeout):
-                    stream = await self._open_stream(url)
+                    stream = WatchedStream(await self._open_stream(url), self.max_message_size)
                     websocket = await trio_websocket.wrap_client_stream(
                         nursery,
                         stream,  # type: ignore[arg-type]  # any trio Stream works
@@ -527,6 +574,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                     await trio.aclose_forcefully(stream)
                 raise
             attempt.opened_at = trio.current_time()
+            self._watched = stream
             try:
                 await self._serve(websocket, nursery)
             finally:
@@ -537,13 +585,26 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 if stale:
                     logger.warning("connection lost with %d actions unanswered", len(stale))
                 closed = websocket.closed
-                if closed is not None and attempt.error is None:
+                if stream.oversized is not None:
+                    attempt.error = (
+                        f"Neuro sent a message of {stream.oversized:,} bytes or more,"
+                        f" over the limit of {self.max_message_size:,}"
+                    )
+                elif self._drop_reason is not None:
+                    attempt.error = self._drop_reason
+                    self._drop_reason = None
+                elif closed is not None and attempt.error is None:
                     attempt.error = f"code {closed.code}" + (
-                        f", {closed.reason!r}" if closed.reason else ""
+                        f", {one_line(closed.reason)!r}" if closed.reason else ""
                     )
                 with trio.move_on_after(self.close_timeout) as cleanup:
                     cleanup.shield = True
                     await websocket.aclose()
+                    if stream.oversized is not None and stream.sending_since is None:
+                        with contextlib.suppress(
+                            trio.BrokenResourceError, trio.ClosedResourceError
+                        ):
+                            await stream.send_close_frame(1009, "message too big")
                 await trio.aclose_forcefully(stream)
                 nursery.cancel_scope.cancel()
 
@@ -588,24 +649,64 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 await self.write_to_websocket(force.frame)
             self._ready = True
 
+    def _heard(self) -> tuple[int, int]:
+        """Return what proves Neuro alive: bytes from her, messages taken from the queue."""
+        watched = self._watched
+        return (0 if watched is None else watched.bytes_received, self._messages_read)
+
     async def _keepalive(
         self, websocket: trio_websocket.WebSocketConnection, scope: trio.CancelScope
     ) -> None:
+        """Drop the connection once Neuro is silent and does not answer a ping.
+
+        Any byte from Neuro, and any message the read loop takes from the queue,
+        proves her alive: a ping goes out only after ``keepalive_interval`` of
+        silence.  When its pong does not come within ``keepalive_timeout``, the
+        connection is half-open -- unless the read loop is still busy with one
+        message and not stuck sending: then the pong waits behind the game's own
+        backlog (trio-websocket stops reading once its queue is full).
+        """
         while True:
+            heard = self._heard()
             await trio.sleep(self.keepalive_interval)
-            with trio.move_on_after(self.keepalive_timeout) as waiting:
+            if self._heard() != heard:
+                continue
+            with trio.move_on_after(self.keepalive_timeout):
                 try:
                     await websocket.ping()
                 except trio_websocket.ConnectionClosed:
                     return
-            if waiting.cancelled_caught:
-                logger.warning(
-                    "Neuro did not answer a ping within %g s; the connection is"
-                    " half-open, reconnecting",
-                    self.keepalive_timeout,
-                )
-                scope.cancel()
-                return
+                continue
+            if self._heard() != heard:
+                continue  # the pong is on its way behind other messages
+            watched = self._watched
+            sending_since = None if watched is None else watched.sending_since
+            stuck_sending = (
+                sending_since is not None
+                and trio.current_time() - sending_since >= self.keepalive_timeout
+            )
+            if not self._waiting_for_message and not stuck_sending:
+                continue  # the read loop is busy: the backlog is ours
+            self._drop_reason = (
+                f"no answer to a ping within {self.keepalive_timeout:g} s: half-open"
+            )
+            logger.warning(
+                "Neuro did not answer a ping within %g s; the connection is"
+                " half-open, reconnecting",
+                self.keepalive_timeout,
+            )
+            scope.cancel()
+            return
+
+    async def read_from_websocket(self) -> WebsocketMessage:
+        """Return the next message (see :meth:`TrioNeuroAPI.read_from_websocket`)."""
+        self._waiting_for_message = True
+        try:
+            message = await TrioNeuroAPI.read_from_websocket(self)
+        finally:
+            self._waiting_for_message = False
+        self._messages_read += 1
+        return message
 
     async def _read_loop(self) -> None:
         while True:
