@@ -8,8 +8,12 @@ there is reproducible.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from neuro_bridge.renpy_bundle import build_bundle, download_wheels
 
 settings.register_profile(
     "neuro_bridge",
@@ -18,3 +22,17 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")),
 )
 settings.load_profile("neuro_bridge")
+
+
+@pytest.fixture(scope="session")
+def renpy_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with every wheel a Ren'Py bundle is built from (downloaded once)."""
+    folder = tmp_path_factory.mktemp("renpy-wheels")
+    download_wheels(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def renpy_bundle(tmp_path_factory: pytest.TempPathFactory, renpy_wheels: Path) -> Path:
+    """A Ren'Py drop-in folder built offline from ``renpy_wheels`` (read-only: copy it)."""
+    return build_bundle(tmp_path_factory.mktemp("renpy-bundle"), wheel_dir=renpy_wheels)

@@ -38,6 +38,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "neuro_bridge.mock.cli",
         "run the stand-in Neuro server: plays games, attacks them, checks conformance",
     ),
+    "renpy": (
+        "neuro_bridge.renpy_bundle",
+        "build the Ren'Py drop-in folder, install it into a game, or remove it",
+    ),
 }
 
 
