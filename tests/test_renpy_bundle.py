@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -186,7 +185,3 @@ def test_cli_bundle_install_uninstall(
     assert "no neuro-bridge bundle is installed" in err
     with pytest.raises(SystemExit):
         main(["renpy"])  # an action is required
-
-
-def test_runs_on_this_python() -> None:
-    assert sys.version_info >= (3, 9)
