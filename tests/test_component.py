@@ -35,6 +35,7 @@ from neuro_bridge.component import (
     SPEECH_FINISHED_EVENT,
     STARTUP_ACKNOWLEDGED_EVENT,
     UNKNOWN_COMMAND_EVENT,
+    ActionFailedError,
     ActionResult,
 )
 from neuro_bridge.protocol import (
@@ -273,23 +274,52 @@ async def test_handler_raising_is_answered_and_reading_goes_on(
             [(WAVE, sync_boom), (Action("dance", "Dance"), async_boom)]
         )
         result = await s.act("wave")
-        assert result["success"] is False
-        assert "the board is on fire" in result["message"]
+        # The exception's text stays in the local log: Neuro reads results aloud.
+        assert result == {
+            "id": result["id"],
+            "success": False,
+            "message": "The game ran into an error performing 'wave'.",
+        }
         result = await s.act("dance")
         assert result["success"] is False
-        assert "'piece'" in result["message"]
+        assert "piece" not in result["message"]
         await s.settle()
     assert "handler for action 'wave' raised" in caplog.text
+    assert "the board is on fire" in caplog.text
+    assert "KeyError: 'piece'" in caplog.text
 
 
-async def test_handler_raising_without_message_uses_exception_name() -> None:
-    def boom(data: dict[str, Any]) -> None:
-        raise ValueError
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_action_failed_error_sends_the_games_own_message(kind: str) -> None:
+    def refuse(data: dict[str, Any]) -> None:
+        raise ActionFailedError("Column 3 is full.")
+
+    async def refuse_later(data: dict[str, Any]) -> None:
+        await trio.lowlevel.checkpoint()
+        raise ActionFailedError("Column 3 is full.")
 
     async with session() as s:
-        await s.component.register_action(WAVE, boom)
+        await s.component.register_action(WAVE, refuse if kind == "sync" else refuse_later)
         result = await s.act("wave")
-        assert result["message"].endswith(": ValueError")
+    assert result == {"id": result["id"], "success": False, "message": "Column 3 is full."}
+
+
+@pytest.mark.parametrize("message", ["", None, 3])
+def test_action_failed_error_needs_a_message(message: Any) -> None:
+    with pytest.raises(TypeError):
+        ActionFailedError(message)
+
+
+async def test_same_action_with_another_handler_is_refused() -> None:
+    def first(data: dict[str, Any]) -> None:
+        pass
+
+    async with session() as s:
+        await s.component.register_action(WAVE, first)
+        await s.component.register_action(WAVE, first)  # the same again: harmless
+        with pytest.raises(LocalProtocolError, match="another handler"):
+            await s.component.register_action(WAVE, lambda data: None)
+        assert s.component.handler_for("wave") is first
 
 
 async def test_slow_async_handler_is_cancelled_and_answered() -> None:
@@ -363,6 +393,8 @@ def _returning(value: object) -> Callable[[dict[str, Any]], Any]:
         (ActionResult(False), False, "The game could not perform 'wave' right now."),
         (42, False, "The game could not perform 'wave' (internal error)."),
         ((True, "a", "b"), False, "The game could not perform 'wave' (internal error)."),
+        ((True,), False, "The game could not perform 'wave' (internal error)."),
+        ((True, 5), False, "The game could not perform 'wave' (internal error)."),
         (("yes", "a"), False, "The game could not perform 'wave' (internal error)."),
     ],
 )
@@ -694,15 +726,17 @@ async def test_conflicting_redefinition_refused_and_nothing_changes() -> None:
 
 
 async def test_identical_re_registration_is_skipped() -> None:
+    def wave(data: dict[str, Any]) -> str:
+        return "waved"
+
     async with session() as s:
-        await s.component.register_action(WAVE, lambda d: None)
+        await s.component.register_action(WAVE, wave)
         await s.settle()
         start = len(s.server.received)
-        await s.component.register_action(Action("wave", "Wave at chat"), lambda d: "new")
+        await s.component.register_action(Action("wave", "Wave at chat"), wave)
         await s.settle()
         assert "actions/register" not in s.server.commands()[start:]
-        # The new handler replaces the old one.
-        assert (await s.act("wave"))["message"] == "new"
+        assert (await s.act("wave"))["message"] == "waved"
 
 
 @pytest.mark.parametrize("batch", [[], [WAVE]])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Callable, NoReturn
@@ -22,10 +23,14 @@ import trio
 import trio.testing
 from outcome import Error, Value
 
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup, ExceptionGroup
+
 from neuro_bridge.guest import (
     GuestRunner,
     GuestShutdownTimeoutError,
     ThreadingEventHost,
+    plain_interrupt,
     run_blocking,
 )
 
@@ -396,6 +401,33 @@ def test_shutdown_before_first_pump(runner: GuestRunner) -> None:
     assert entered == [True]  # main still runs, up to its first checkpoint
 
 
+def test_shutdown_grace_lets_the_run_finish_on_its_own(
+    runner: GuestRunner, host: RecordingHost
+) -> None:
+    async def flush_then_close() -> str:
+        await trio.sleep(0.02)  # needs trio's I/O thread, not the engine loop
+        return "flushed"
+
+    runner.start(flush_then_close)
+    runner.pump()
+    wakes = host.wakes
+    runner.shutdown(LIMIT, grace=LIMIT)
+    assert runner.outcome == Value("flushed")
+    assert not runner.cancel_called
+    assert host.wakes == wakes  # a host needs nothing but wake()
+
+
+def test_shutdown_cancels_once_the_grace_is_over(runner: GuestRunner) -> None:
+    async def main() -> None:
+        await trio.sleep_forever()
+
+    runner.start(main)
+    runner.pump()
+    runner.shutdown(LIMIT, grace=0.02)
+    assert runner.cancel_called
+    assert runner.outcome == Value(None)
+
+
 # -------------------------------------------------------------------- errors
 
 
@@ -440,6 +472,50 @@ def test_keyboard_interrupt_from_trio_reaches_host(
     with pytest.raises(KeyboardInterrupt):
         drive(runner, host)
     assert runner.done
+
+
+@pytest.mark.parametrize("kind", ["ki", "exit"])
+def test_interrupt_inside_a_nursery_is_reraised_plain(
+    runner: GuestRunner, host: RecordingHost, kind: str
+) -> None:
+    # A nursery wraps what leaves it in a BaseExceptionGroup; a game's
+    # ``except KeyboardInterrupt:`` must still see Ctrl-C.
+    async def interrupted() -> NoReturn:
+        await trio.sleep(0.01)
+        if kind == "ki":
+            raise KeyboardInterrupt
+        raise SystemExit(3)
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.sleep_forever)
+            nursery.start_soon(interrupted)
+
+    runner.start(main)
+    expected = KeyboardInterrupt if kind == "ki" else SystemExit
+    with pytest.raises(expected) as caught:
+        drive(runner, host)
+    assert type(caught.value) is expected
+    if kind == "exit":
+        assert caught.value.code == 3
+    assert isinstance(runner.outcome, Error)
+    assert type(runner.outcome.error) is expected
+
+
+def test_plain_interrupt_prefers_ctrl_c_and_logs_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ki = KeyboardInterrupt()
+    group = BaseExceptionGroup(
+        "run", [ValueError("boom"), BaseExceptionGroup("inner", [SystemExit(1), ki])]
+    )
+    with caplog.at_level(logging.ERROR, logger="neuro_bridge.guest"):
+        assert plain_interrupt(group) is ki
+    assert "boom" in caplog.text
+    plain = ValueError("x")
+    assert plain_interrupt(plain) is plain
+    only_errors = ExceptionGroup("run", [ValueError("a")])
+    assert plain_interrupt(only_errors) is only_errors
 
 
 @pytest.mark.skipif(

@@ -242,10 +242,10 @@ class AbstractNeuroAPI(abc.ABC):
             # The registry may have changed while this frame waited for its turn
             # (e.g. an unregistration of the same name was queued before it).
             now_fresh = self._check_new_actions(batch)
+            if on_commit is not None:
+                on_commit()  # may raise to refuse the batch: nothing is recorded then
             for action in now_fresh:
                 self._actions[action.name] = action
-            if on_commit is not None:
-                on_commit()
             if now_fresh == fresh:
                 return frame or None
             return self._commands.register_actions(now_fresh) if now_fresh else None

@@ -10,13 +10,19 @@ what arrives                              the answer
 an unknown (or just unregistered) name    ``success=False``, the current names
 ``data`` that is not JSON                 ``success=False``, the parse error
 ``data`` that fails the action's schema   ``success=False``, the first violation
-a handler that raises                     ``success=False``, the exception's text
+a handler that raises                     ``success=False``, a generic message
+                                          (the traceback goes to the log)
+a handler that raises ActionFailedError   ``success=False``, the exception's message
 an async handler slower than the limit    cancelled; ``success=False``, "too slow"
 a handler that returns normally           what it returned (see :data:`HandlerReturn`)
 ========================================  =========================================
 
 A handler is a plain function or a coroutine function taking the parsed data
-(a ``dict``; empty when the action has no schema).  Sync handlers run inline on
+(a ``dict``; empty when the action has no schema).  What it returns becomes the
+result through :func:`to_action_result`, the one place that rule lives.  An
+exception's text never reaches Neuro (she reads results aloud on stream, and an
+error message can hold paths or names): to tell her why an action failed, return
+``ActionResult(False, "why")`` or raise :exc:`ActionFailedError`.  Sync handlers run inline on
 the reading task -- in guest mode that is the engine's main thread, so they may
 touch game state directly.  Async handlers run in the connection's task nursery
 when there is one, under :attr:`AbstractNeuroAPIComponent.action_timeout`.
@@ -41,6 +47,7 @@ import trio
 from libcomponent.component import Component, Event
 
 from neuro_bridge.api import AbstractNeuroAPI
+from neuro_bridge.protocol import LocalProtocolError
 from neuro_bridge.schema import DataValidator, SchemaValidationError, compile_validator
 
 if TYPE_CHECKING:
@@ -60,10 +67,12 @@ __all__ = [
     "STARTUP_ACKNOWLEDGED_EVENT",
     "UNKNOWN_COMMAND_EVENT",
     "AbstractNeuroAPIComponent",
+    "ActionFailedError",
     "ActionHandler",
     "ActionResult",
     "HandlerReturn",
     "is_async_callable",
+    "to_action_result",
 ]
 
 logger = logging.getLogger(__name__)
@@ -102,8 +111,31 @@ class ActionResult:
     message: str | None = None
 
 
+class ActionFailedError(Exception):
+    """Raise in a handler to fail the action with *message* as Neuro's answer.
+
+    The message is sent as it is (``success=False``, so a forced action is
+    retried); any other exception is answered with a generic message and
+    logged with its traceback.
+
+    Args:
+        message: What Neuro is told, e.g. ``"Column 3 is full."``.
+
+    Raises:
+        TypeError: *message* is not a non-empty str.
+    """
+
+    def __init__(self, message: str) -> None:
+        if not (isinstance(message, str) and message):
+            raise TypeError(f"ActionFailedError needs a non-empty message, not {message!r}")
+        super().__init__(message)
+        self.message = message
+
+
 #: What a handler may return: ``None`` (success), an :class:`ActionResult`, a bool,
-#: a str (success with that message) or a ``(success, message)`` tuple.
+#: a str (success with that message) or a ``(success, message)`` pair -- exactly
+#: two items, a bool and a str or ``None``.  Anything else is a bug in the game:
+#: logged, and answered as a failure (see :func:`to_action_result`).
 HandlerReturn = Union[ActionResult, None, bool, str, tuple[bool, Optional[str]]]
 
 #: A handler: called with the action's validated data.
@@ -142,7 +174,20 @@ def _loads_data(text: str) -> Any:
 _SUCCESS: Final = ActionResult(True)
 
 
-def _to_result(action_name: str, value: object) -> ActionResult:
+def to_action_result(value: object, action_name: str) -> ActionResult:
+    """Turn what a handler returned into the result sent to Neuro.
+
+    The rule (:data:`HandlerReturn`): ``None`` is success; an
+    :class:`ActionResult` is itself; a bool is success or failure without a
+    message; a str is success with that message; ``(success, message)`` is both,
+    as a pair of exactly a bool and a str or ``None``.  A failure without a
+    message gets a generic one.  Anything else -- ``(True,)``, ``(True, 5)``, a
+    number -- is a bug in the game: logged as an error and answered as a failure.
+
+    Args:
+        value: The handler's return value.
+        action_name: The action, for messages.
+    """
     if value is None:
         return _SUCCESS
     if isinstance(value, ActionResult):
@@ -238,7 +283,8 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
                 result is sent, so Neuro cannot pick it again).
 
         Raises:
-            LocalProtocolError: See :meth:`register_actions`.
+            LocalProtocolError: See :meth:`register_actions`; also when the same
+                action is registered with another handler (unregister it first).
             TypeError: If *handler* is not callable.
         """
         await self.register_neuro_actions([(action, handler)], one_shot=one_shot)
@@ -287,9 +333,24 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             )
             for action, handler in pairs
         }
-        # Handlers are installed when the registration is committed, in the same
-        # order as every other registration and unregistration.
-        await self._register_actions(actions, lambda: self._bindings.update(bindings))
+
+        def commit() -> None:
+            # Checked and installed when the registration is committed, in the same
+            # order as every other registration and unregistration.
+            for action, handler in pairs:
+                binding = self._bindings.get(action.name)
+                if (
+                    binding is not None
+                    and action.name in self._actions
+                    and binding.handler != handler
+                ):
+                    raise LocalProtocolError(
+                        f"action {action.name!r} is already registered with another handler;"
+                        " unregister it first"
+                    )
+            self._bindings.update(bindings)
+
+        await self._register_actions(actions, commit)
 
     def _actions_unregistered(self, names: Sequence[str]) -> None:
         for name in names:
@@ -326,7 +387,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             elif inspect.isawaitable(value):  # a sync callable that returned a coroutine
                 result = await self._await_result(action, value)
             else:
-                result = _to_result(action.name, value)
+                result = to_action_result(value, action.name)
         elapsed = time.perf_counter() - started
         if elapsed > self.action_timeout:
             logger.warning(
@@ -379,9 +440,12 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
 
     @staticmethod
     def _handler_failed(action: ActionRequested, exc: Exception) -> ActionResult:
+        if isinstance(exc, ActionFailedError):
+            logger.info("action %r failed: %s", action.name, exc.message)
+            return ActionResult(False, exc.message)
+        # The details stay here: Neuro reads results aloud on stream.
         logger.error("handler for action %r raised", action.name, exc_info=exc)
-        detail = str(exc) or type(exc).__name__
-        return ActionResult(False, f"The game failed to perform {action.name!r}: {detail}")
+        return ActionResult(False, f"The game ran into an error performing {action.name!r}.")
 
     async def _run_async_handler(
         self, action: ActionRequested, binding: _Binding, data: dict[str, Any]
@@ -401,7 +465,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
                 value = await awaitable  # type: ignore[misc]
             except Exception as exc:
                 return self._handler_failed(action, exc)
-            return _to_result(action.name, value)
+            return to_action_result(value, action.name)
         logger.warning("handler for %r cancelled after %s s", action.name, self.action_timeout)
         return ActionResult(
             False,

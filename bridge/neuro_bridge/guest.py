@@ -37,12 +37,16 @@ from __future__ import annotations
 
 import collections
 import logging
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Callable, Protocol, TypeVar, cast
 
 import trio
 from outcome import Error
+
+if sys.version_info < (3, 11):  # pragma: no cover - the backport trio depends on
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Sequence
@@ -57,6 +61,7 @@ __all__ = [
     "GuestShutdownTimeoutError",
     "Host",
     "ThreadingEventHost",
+    "plain_interrupt",
     "run_blocking",
 ]
 
@@ -93,6 +98,31 @@ class Host(Protocol):
         """
 
 
+def plain_interrupt(error: BaseException) -> BaseException:
+    """Return the :exc:`KeyboardInterrupt` or :exc:`SystemExit` inside *error*, else *error*.
+
+    Trio delivers Ctrl-C to the run's main task, and a nursery wraps what
+    leaves it in a :exc:`BaseExceptionGroup`; a game's ``except
+    KeyboardInterrupt:`` would never see it.  So a group holding a
+    :exc:`KeyboardInterrupt` (first choice) or a :exc:`SystemExit` gives way to
+    that exception, raised plain with its own traceback; anything else in the
+    group is logged.  Any other exception is returned unchanged.
+    """
+    if not isinstance(error, BaseExceptionGroup):
+        return error
+    for kind in (KeyboardInterrupt, SystemExit):
+        matched, rest = error.split(kind)
+        if matched is None:
+            continue
+        leaf: BaseException = matched
+        while isinstance(leaf, BaseExceptionGroup):
+            leaf = leaf.exceptions[0]
+        if rest is not None:
+            logger.error("the guest run raised more than %s", kind.__name__, exc_info=rest)
+        return leaf
+    return error
+
+
 class GuestShutdownTimeoutError(RuntimeError):
     """:meth:`GuestRunner.shutdown` ran out of time before the trio run finished.
 
@@ -119,7 +149,9 @@ class GuestRunner:
     * *async_fn* raises (including :exc:`KeyboardInterrupt`, which trio delivers
       to the main task): the exception is re-raised, once, from the
       :meth:`pump` or :meth:`shutdown` call that saw the run finish, and kept
-      in :attr:`outcome`.
+      in :attr:`outcome`.  A :exc:`KeyboardInterrupt` or :exc:`SystemExit`
+      inside an exception group is raised plain (:func:`plain_interrupt`), so
+      the engine's ``except KeyboardInterrupt:`` works.
 
     Args:
         host: The engine's :class:`Host`.
@@ -241,11 +273,13 @@ class GuestRunner:
 
     def _done_callback(self, run_outcome: Outcome[object]) -> None:
         """Record the end of the run (trio calls this inside :meth:`pump`)."""
+        logger.debug("trio guest run finished: %r", run_outcome)
+        if isinstance(run_outcome, Error):
+            error = plain_interrupt(run_outcome.error)
+            run_outcome = Error(error)
+            self._unreported_error = error
         self._outcome = run_outcome
         self._running = False
-        if isinstance(run_outcome, Error):
-            self._unreported_error = run_outcome.error
-        logger.debug("trio guest run finished: %r", run_outcome)
 
     # ----------------------------------------------------------------- start
 
@@ -394,17 +428,24 @@ class GuestRunner:
         else:
             self.run_sync_soon_threadsafe(self._cancel_scope.cancel)
 
-    def shutdown(self, timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> None:
-        """Cancel the run and pump it until trio reports it finished.
+    def shutdown(self, timeout: float = DEFAULT_SHUTDOWN_TIMEOUT, *, grace: float = 0.0) -> None:
+        """Pump the run until trio reports it finished, cancelling it if need be.
+
+        For *grace* seconds the run may finish on its own (a game API that has
+        told its main task to flush and close pumps it here); then, or at once
+        when *grace* is 0, the root scope is cancelled and the run is pumped
+        until it has unwound -- never abandoned.
 
         Call on the host thread, outside trio (from the engine's quit path; not
         from an action handler).  Does not need the engine loop: it waits on the
         runner's own queue, so it works after the loop has stopped (Ren'Py runs
-        its quit callbacks then), and it stops waking the host.  A no-op when no
-        run is in progress.
+        its quit callbacks then), and it stops waking the host -- a host needs
+        nothing but :meth:`Host.wake`.  A no-op when no run is in progress.
 
         Args:
-            timeout: Seconds to wait for the run to finish.
+            timeout: Seconds to wait for the run to finish, *grace* included.
+            grace: Seconds to let the run finish before cancelling it (capped
+                at *timeout*).
 
         Raises:
             GuestShutdownTimeoutError: The run did not finish in time; it is still
@@ -420,27 +461,35 @@ class GuestRunner:
             raise RuntimeError("shutdown() cannot be called from inside the guest run")
         if not self.running:
             return
-        deadline = time.perf_counter() + timeout
+        started = time.perf_counter()
+        deadline = started + timeout
         self._quiet = True
         try:
+            if grace > 0 and self._drain(started + min(grace, timeout)):
+                return
             self.cancel()
-            while True:
-                self._queued.clear()
-                self.pump(max(deadline - time.perf_counter(), 0.0))
-                if not self._running:
-                    return
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    raise GuestShutdownTimeoutError(
-                        f"the trio guest run did not finish within {timeout} s of being cancelled"
-                    )
-                if not self._queue:
-                    self._queued.wait(remaining)
+            if not self._drain(deadline):
+                raise GuestShutdownTimeoutError(
+                    f"the trio guest run did not finish within {timeout} s of shutdown()"
+                )
         finally:
             self._quiet = False
             if self._running:
                 # Left alive (timeout, interrupt): let the engine loop resume.
                 self._end_pump()
+
+    def _drain(self, until: float) -> bool:
+        """Pump (waiting on the queue, not the host) until *until*; return whether done."""
+        while True:
+            self._queued.clear()
+            self.pump(max(until - time.perf_counter(), 0.0))
+            if not self._running:
+                return True
+            remaining = until - time.perf_counter()
+            if remaining <= 0:
+                return False
+            if not self._queue:
+                self._queued.wait(remaining)
 
 
 class ThreadingEventHost:

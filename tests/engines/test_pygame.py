@@ -7,7 +7,10 @@ in a thread of its own (:mod:`tests.engines.server_thread`).
 from __future__ import annotations
 
 import gc
+import importlib
 import json
+import signal
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -389,10 +392,16 @@ def test_invalid_calls_raise_at_the_call_site() -> None:
         neuro.force("Pick.", ["test_missing"])
     with pytest.raises(TypeError):
         neuro.add_action(Action("test_x", "X."), "not callable")  # type: ignore[arg-type]
-    neuro.add_action(Action("test_x", "X."), lambda data: None)
-    neuro.add_action(Action("test_x", "X."), lambda data: None)  # same again: fine
+
+    def handler(data: dict[str, Any]) -> None:
+        pass
+
+    neuro.add_action(Action("test_x", "X."), handler)
+    neuro.add_action(Action("test_x", "X."), handler)  # same again: fine
     with pytest.raises(LocalProtocolError, match="another definition"):
-        neuro.add_action(Action("test_x", "Something else."), lambda data: None)
+        neuro.add_action(Action("test_x", "Something else."), handler)
+    with pytest.raises(LocalProtocolError, match="another handler"):
+        neuro.add_action(Action("test_x", "X."), lambda data: None)
     neuro.force("Pick.", ["test_x"])  # queued registration counts
     with pytest.raises(ForceInFlightError):
         neuro.force("Pick again.", ["test_x"])
@@ -483,3 +492,44 @@ def test_wait_frame_paces_like_clock_tick(screen: pygame.Surface) -> None:
         neuro.wait_frame(120)
     took = time.perf_counter() - begun
     assert 11 / 120 <= took < 0.5
+
+
+# ---------------------------------------------------------------- errors a person sees
+
+
+def test_without_pygame_the_import_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pygame", None)  # as if pygame-ce were not installed
+    monkeypatch.delitem(sys.modules, "neuro_bridge.engines.pygame")
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'neuro-bridge\[pygame\]'"):
+        importlib.import_module("neuro_bridge.engines.pygame")
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread()
+    or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="trio only handles SIGINT on the main thread with the default handler",
+)
+def test_ctrl_c_in_a_handler_reaches_the_game_as_a_plain_keyboard_interrupt(
+    screen: pygame.Surface,
+) -> None:
+    with ServerThread() as server:
+        neuro = PygameNeuro("Test Game", server.url)
+
+        @neuro.action("test_wave", "Wave.")
+        def wave(data: dict[str, Any]) -> None:
+            signal.raise_signal(signal.SIGINT)  # the player presses Ctrl-C
+
+        neuro.start()
+        caught: list[BaseException] = []
+        try:
+            connection = wait_connected(neuro, server, screen)
+            run_frames(neuro, lambda: "actions/register" in commands(connection), screen=screen)
+            server.send(connection, action_frame("w1", "test_wave"))
+            try:
+                run_frames(neuro, lambda: False, screen=screen)
+            except KeyboardInterrupt as exc:  # what a game writes
+                caught.append(exc)
+        finally:
+            neuro.shutdown()
+    assert [type(exc) for exc in caught] == [KeyboardInterrupt]
+    assert neuro.runner.done

@@ -1,0 +1,826 @@
+"""The game-facing API, engine-agnostic: what a game calls from its own loop.
+
+:class:`NeuroGame` runs the runtime's
+:class:`~neuro_bridge.trio_ws.TrioNeuroAPIComponent` in trio's guest mode
+(:class:`~neuro_bridge.guest.GuestRunner`) on the engine's main thread, between
+frames, so action handlers are plain functions that touch game state directly.
+It knows nothing of any engine: an engine module gives it a
+:class:`~neuro_bridge.guest.Host` and calls :meth:`NeuroGame.pump` from its loop.
+
+**A new engine** plugs in with two small pieces:
+
+1. A :class:`~neuro_bridge.guest.Host`: one method, ``wake()``, callable from any
+   thread and never blocking, that makes the engine's loop come round soon (post
+   an event to its queue, set a flag).  Nothing else: the callback queue,
+   coalescing, budgets and the graceful drain at shutdown live in
+   :class:`~neuro_bridge.guest.GuestRunner`.
+2. A subclass of :class:`NeuroGame` that passes its host to ``__init__`` and
+   calls :meth:`NeuroGame.pump` from the engine's loop (every frame, or when a
+   wake arrives); it may add a frame-pacing wait, event filtering, or cleanup
+   after :meth:`NeuroGame.shutdown`.  :class:`~neuro_bridge.engines.pygame.PygameNeuro`
+   is one, about two hundred lines.
+
+**Threads.**  Every method of :class:`NeuroGame` belongs to the host thread (the
+one that calls :meth:`NeuroGame.start`); handlers and event callbacks run on it,
+inside :meth:`NeuroGame.pump`.  Only ``Host.wake`` is called from trio's I/O
+thread.
+
+**Game -> Neuro calls never block.**  :meth:`NeuroGame.send_context`,
+:meth:`NeuroGame.force`, :meth:`NeuroGame.add_action` and friends check their
+arguments at once (raising :class:`~neuro_bridge.protocol.LocalProtocolError` at
+the call site), then queue the command on a trio memory channel with
+``send_nowait``; a task inside the guest run sends them, in order, through the
+component.  They work before :meth:`NeuroGame.start` and while disconnected: the
+component restores registrations and forces after each (re)connect and holds
+context until then (see :mod:`neuro_bridge.trio_ws`).
+
+**Handlers** return what :data:`~neuro_bridge.component.HandlerReturn` allows;
+:func:`~neuro_bridge.component.to_action_result` turns it into the result.  An
+exception's text is logged, never sent to Neuro; raise
+:exc:`~neuro_bridge.component.ActionFailedError` to tell her why an action failed.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import logging
+from typing import TYPE_CHECKING, Any, Callable, Final, TypeVar, cast
+
+import trio
+from libcomponent.component import Component, Event, ExternalRaiseManager
+
+from neuro_bridge.api import ForceInFlightError, ForceRequest
+from neuro_bridge.component import (
+    SEND_CONTEXT_EVENT,
+    ActionFailedError,
+    ActionResult,
+    is_async_callable,
+    to_action_result,
+)
+from neuro_bridge.guest import DEFAULT_PUMP_BUDGET, GuestRunner
+from neuro_bridge.protocol import (
+    Action,
+    ForcePriority,
+    GameCommands,
+    LocalProtocolError,
+    check_action_name,
+)
+from neuro_bridge.trio_ws import TrioNeuroAPIComponent, check_url, default_url
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Iterable, Mapping, Sequence
+
+    from neuro_bridge.component import ActionHandler, HandlerReturn
+    from neuro_bridge.guest import Host
+    from neuro_bridge.protocol import ActionRequested
+
+__all__ = [
+    "COMMAND_QUEUE_SIZE",
+    "CONNECTED_EVENT",
+    "DEFAULT_SHUTDOWN_TIMEOUT",
+    "GRACEFUL_STOP_TIMEOUT",
+    "ActionFailedError",
+    "ActionResult",
+    "CommandQueueFullError",
+    "NeuroGame",
+]
+
+logger = logging.getLogger(__name__)
+
+H = TypeVar("H", bound="ActionHandler")
+
+#: Commands (context, force, registration, ...) the game may queue before trio has
+#: sent them; more raise :class:`CommandQueueFullError`.
+COMMAND_QUEUE_SIZE: Final = 4096
+#: Seconds :meth:`NeuroGame.shutdown` gives queued commands and the websocket's
+#: closing handshake before it cancels the run.
+GRACEFUL_STOP_TIMEOUT: Final = 0.5
+#: Seconds :meth:`NeuroGame.shutdown` waits in all by default.
+DEFAULT_SHUTDOWN_TIMEOUT: Final = 2.0
+#: Seconds a queued force waits for the result that ends the previous force.
+_FORCE_HANDOFF_TIMEOUT: Final = 5.0  # also for commands queued by a handler
+#: Event raised (data ``None``) each time a connection is open and restored.
+CONNECTED_EVENT: Final = "neuro_connected"
+
+
+class CommandQueueFullError(RuntimeError):
+    """:data:`COMMAND_QUEUE_SIZE` commands are waiting for trio; nothing was queued.
+
+    The game sends faster than trio runs: call :meth:`NeuroGame.pump` (or the
+    engine's frame wait) every frame.
+    """
+
+
+class _GameComponent(TrioNeuroAPIComponent):
+    """The component, plus a connected event and "which action is being answered"."""
+
+    def __init__(self, component_name: str, game_title: str, **options: Any) -> None:
+        super().__init__(component_name, game_title, **options)
+        self._result_sent = trio.Event()
+        #: The action whose (sync) handler is running or whose result is being sent.
+        self.current_action: ActionRequested | None = None
+
+    async def handle_action(self, action: ActionRequested) -> None:
+        self.current_action = action
+        try:
+            await super().handle_action(action)
+        finally:
+            self.current_action = None
+
+    def forget_unanswered(self) -> list[str]:
+        try:
+            return super().forget_unanswered()
+        finally:
+            self._pulse()
+
+    def _pulse(self) -> None:
+        self._result_sent.set()
+        self._result_sent = trio.Event()
+
+    async def websocket_connect_successful(self) -> None:
+        await super().websocket_connect_successful()
+        if self.manager_exists:
+            await self.raise_event(Event(CONNECTED_EVENT, None))
+
+    async def send_action_result(
+        self,
+        id: str,  # noqa: A002 - the published name
+        success: bool,
+        message: str | None = None,
+    ) -> None:
+        try:
+            await super().send_action_result(id, success, message)
+        finally:
+            self._pulse()
+
+    async def wait_answered(self, action_id: str) -> None:
+        """Wait until *action_id* is answered or forgotten (or a few seconds pass)."""
+        with trio.move_on_after(_FORCE_HANDOFF_TIMEOUT):
+            while self.is_unanswered(action_id):
+                await self._result_sent.wait()
+        await trio.lowlevel.checkpoint()
+
+    async def wait_result_sent(self) -> None:
+        """Wait until the next result has been sent (or unanswered ids forgotten)."""
+        await self._result_sent.wait()
+
+
+class _Callbacks(Component):
+    """Runs the game's event callbacks (:meth:`NeuroGame.on`) on the host thread."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.callbacks: dict[str, list[Callable[[Any], object]]] = {}
+        self._bound: set[str] = set()
+
+    def bind_handlers(self) -> None:
+        self._bound.clear()
+        for name in self.callbacks:
+            self.subscribe(name)
+
+    def subscribe(self, name: str) -> None:
+        if self.manager_exists and name not in self._bound:
+            self._bound.add(name)
+            self.register_handler(name, self._dispatch)
+
+    async def _dispatch(self, event: Event[Any]) -> None:
+        for callback in list(self.callbacks.get(event.name, ())):
+            try:
+                callback(event.data)
+            except Exception:
+                logger.exception("callback %r for %r raised", callback, event.name)
+        await trio.lowlevel.checkpoint()
+
+
+class _Tracked:
+    """A game's handler as registered: notes answers to the pending force.
+
+    Two wrappers of the same handler for the same action are equal, so the
+    component can tell "the same handler again" from "another handler".
+    """
+
+    __slots__ = ("game", "handler", "name")
+
+    def __init__(self, game: NeuroGame, name: str, handler: ActionHandler) -> None:
+        self.game = game
+        self.name = name
+        self.handler = handler
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Tracked):
+            return NotImplemented
+        return self.name == other.name and bool(self.handler == other.handler)
+
+    def __hash__(self) -> int:
+        return hash(self.name)  # handlers need not be hashable
+
+    def __repr__(self) -> str:
+        return f"<{self.name!r} handler {self.handler!r}>"
+
+    async def _noted(self, force: ForceRequest | None, awaitable: Awaitable[Any]) -> ActionResult:
+        try:
+            value = await awaitable
+        except BaseException as exc:  # raised, or cancelled (too slow): a failure
+            self.game._note_answer(self.name, force, None, exc)
+            raise
+        return self.game._note_answer(self.name, force, value)
+
+
+class _TrackedSync(_Tracked):
+    __slots__ = ()
+
+    def __call__(self, data: dict[str, Any]) -> HandlerReturn | Awaitable[HandlerReturn]:
+        force = self.game._answering_force(self.name)
+        try:
+            value = self.handler(data)
+        except BaseException as exc:
+            self.game._note_answer(self.name, force, None, exc)
+            raise
+        if inspect.isawaitable(value):  # a sync callable that returned a coroutine
+            return self._noted(force, value)
+        return self.game._note_answer(self.name, force, value)
+
+
+class _TrackedAsync(_Tracked):
+    __slots__ = ()
+
+    async def __call__(self, data: dict[str, Any]) -> HandlerReturn:
+        force = self.game._answering_force(self.name)
+        try:
+            awaitable = cast("Awaitable[HandlerReturn]", self.handler(data))
+        except BaseException as exc:
+            self.game._note_answer(self.name, force, None, exc)
+            raise
+        return await self._noted(force, awaitable)
+
+
+#: Stands for the outcome of a handler that raised.
+_FAILED: Final = ActionResult(False, "raised")
+
+
+def _original(handler: object) -> object:
+    return handler.handler if isinstance(handler, _Tracked) else handler
+
+
+_Command = Callable[[], "Awaitable[None]"]
+
+
+class NeuroGame:
+    """Neuro for a game on any engine: actions, context, forces, one pump per frame.
+
+    Create it (through an engine's subclass), declare actions, :meth:`start`,
+    then :meth:`pump` from the engine's loop and :meth:`shutdown` on quit.  See
+    the module docstring for the thread rules and how an engine plugs in.
+
+    Args:
+        game_title: The game's display name, sent with every message.
+        url: Neuro's websocket URL; by default ``$NEURO_SDK_WS_URL`` or
+            ``ws://localhost:8000``, read by :meth:`start`.
+        host: The engine's :class:`~neuro_bridge.guest.Host`.
+        pump_budget: Seconds trio may run per :meth:`pump` call.
+        **component_options: Passed on to
+            :class:`~neuro_bridge.trio_ws.TrioNeuroAPIComponent` (for example
+            ``action_timeout``, ``reconnect_max_delay``).
+
+    Raises:
+        LocalProtocolError: *game_title* is empty or not a str.
+        ValueError: *url* is not a ``ws://`` / ``wss://`` URL.
+
+    """
+
+    def __init__(
+        self,
+        game_title: str,
+        url: str | None = None,
+        *,
+        host: Host,
+        pump_budget: float = DEFAULT_PUMP_BUDGET,
+        **component_options: Any,
+    ) -> None:
+        self._commands = GameCommands(game_title)  # validates the title
+        self._url = None if url is None else check_url(url)
+        self.runner = GuestRunner(host)
+        self.pump_budget = pump_budget
+        self._component = _GameComponent("neuro_api", game_title, **component_options)
+        self._callbacks = _Callbacks("neuro_bridge_game_callbacks")
+        self._manager: ExternalRaiseManager | None = None
+        # Commands queued before start() (or after shutdown()), and the channel.
+        self._early: collections.deque[_Command] = collections.deque()
+        self._send: trio.MemorySendChannel[_Command] | None = None
+        # What queued-but-unsent commands will do, for eager checks: name ->
+        # queued registrations (action, handler) and removals (None), oldest first.
+        self._queued_ops: dict[str, collections.deque[tuple[Action, object] | None]] = {}
+        self._queued_forces = 0
+        # Forces a handler is answering / has answered successfully / has failed:
+        # while the result for the pending force is on its way, the next force
+        # may be queued behind it (see force()).
+        self._answering: ForceRequest | None = None
+        self._resolving_force: ForceRequest | None = None
+        self._failed_force: ForceRequest | None = None
+        # Set when the command task has drained the closed channel (shutdown).
+        self._commands_done = trio.Event()
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def game_title(self) -> str:
+        """The game's display name."""
+        return self._commands.game
+
+    @property
+    def component(self) -> TrioNeuroAPIComponent:
+        """The component doing the work; read its state between frames only."""
+        return self._component
+
+    @property
+    def running(self) -> bool:
+        """Whether the guest run is alive (:meth:`start` called, not yet shut down)."""
+        return self.runner.running
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection to Neuro is open right now."""
+        return not self._component.not_connected
+
+    @property
+    def force_pending(self) -> bool:
+        """Whether a force is queued or waiting for Neuro's successful action."""
+        return self._queued_forces > 0 or self._component.pending_force is not None
+
+    # ------------------------------------------------------------ actions
+
+    def action(
+        self,
+        name: str,
+        description: str,
+        schema: dict[str, Any] | None = None,
+        *,
+        one_shot: bool = False,
+    ) -> Callable[[H], H]:
+        """Decorate a handler to register it as action *name* (see :meth:`add_action`).
+
+        The handler gets the validated data (a dict) and returns what
+        :data:`~neuro_bridge.component.HandlerReturn` allows: ``None``
+        (success), an :class:`~neuro_bridge.component.ActionResult`, a bool, a
+        message string or ``(success, message)``.
+
+        Raises:
+            LocalProtocolError: The name, description or schema breaks the rules.
+
+        """
+        action = Action(name, description, schema)
+
+        def decorator(handler: H) -> H:
+            self.add_action(action, handler, one_shot=one_shot)
+            return handler
+
+        return decorator
+
+    def add_action(self, action: Action, handler: ActionHandler, *, one_shot: bool = False) -> None:
+        """Register *action*; Neuro's performances of it call *handler*.
+
+        The handler (a function, or a coroutine function) runs on the host thread
+        inside :meth:`pump`.  With *one_shot* the action is unregistered after its
+        first success, before the result is sent.  Registering the same action
+        with the same handler again is harmless.
+
+        Raises:
+            LocalProtocolError: *action* is not an :class:`~neuro_bridge.protocol.Action`,
+                or its name is registered (or queued) with another definition or
+                another handler.
+            TypeError: *handler* is not callable.
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+        self._register([(action, handler)], one_shot=one_shot, group=False)
+
+    def add_action_group(self, actions: Sequence[tuple[Action, ActionHandler]]) -> None:
+        """Register alternatives: the first success unregisters the whole group.
+
+        Raises:
+            LocalProtocolError, TypeError, CommandQueueFullError: As for
+                :meth:`add_action`.
+
+        """
+        self._register(actions, one_shot=True, group=True)
+
+    def _register(
+        self, actions: Sequence[tuple[Action, ActionHandler]], *, one_shot: bool, group: bool
+    ) -> None:
+        pairs = list(actions)
+        self._check_new(pairs)
+        wrapped = [(action, self._track(action.name, handler)) for action, handler in pairs]
+        batch = {action.name: (action, handler) for action, handler in pairs}
+        component = self._component
+
+        async def register() -> None:
+            try:
+                if group:
+                    await component.register_action_group(wrapped)
+                else:
+                    await component.register_neuro_actions(wrapped, one_shot=one_shot)
+            finally:
+                self._unqueue(batch)
+
+        self._submit(register, lambda: self._queue(batch))
+
+    def remove_action(self, *names: str) -> None:
+        """Unregister the actions named; unknown names are harmless.
+
+        Raises:
+            LocalProtocolError: A name is not a valid action name, or none is given.
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+        checked = [check_action_name(name) for name in names]
+        if not checked:
+            raise LocalProtocolError("remove_action needs at least one action name")
+
+        async def unregister() -> None:
+            try:
+                await self._component.unregister_actions(checked)
+            finally:
+                self._unqueue(checked)
+
+        self._submit(unregister, lambda: self._queue(dict.fromkeys(checked)))
+
+    def is_registered(self, name: str) -> bool:
+        """Return whether *name* is registered, counting commands still queued."""
+        return self._registered_after_queue(name) is not None
+
+    def _registered_after_queue(self, name: str) -> tuple[Action, object] | None:
+        """Return ``(action, handler)`` bound to *name* once the queue has been sent."""
+        queued = self._queued_ops.get(name)
+        if queued:
+            return queued[-1]
+        action = self._component.registered_actions.get(name)
+        if action is None:
+            return None
+        try:
+            return action, _original(self._component.handler_for(name))
+        except KeyError:
+            return action, None
+
+    def _check_new(self, pairs: Sequence[tuple[Action, ActionHandler]]) -> None:
+        if not pairs:
+            raise LocalProtocolError("at least one action is needed")
+        seen: set[str] = set()
+        for pair in pairs:
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                raise TypeError(f"expected (Action, handler) pairs, got {pair!r}")
+            action, handler = pair
+            if not isinstance(action, Action):
+                raise LocalProtocolError(f"expected an Action, got {action!r}")
+            if not callable(handler):
+                raise TypeError(f"the handler for {action.name!r} is not callable: {handler!r}")
+            if action.name in seen:
+                raise LocalProtocolError(f"action {action.name!r} appears twice")
+            seen.add(action.name)
+            current = self._registered_after_queue(action.name)
+            if current is None:
+                continue
+            if current[0] != action:
+                raise LocalProtocolError(
+                    f"action {action.name!r} is already registered with another"
+                    " definition; remove_action() it first"
+                )
+            if current[1] != handler:
+                raise LocalProtocolError(
+                    f"action {action.name!r} is already registered with another"
+                    " handler; remove_action() it first"
+                )
+
+    def _queue(self, ops: Mapping[str, tuple[Action, object] | None]) -> None:
+        for name, op in ops.items():
+            self._queued_ops.setdefault(name, collections.deque()).append(op)
+
+    def _unqueue(self, names: Iterable[str]) -> None:
+        for name in names:
+            queued = self._queued_ops.get(name)
+            if queued:
+                queued.popleft()
+                if not queued:
+                    del self._queued_ops[name]
+
+    def _track(self, name: str, handler: ActionHandler) -> ActionHandler:
+        """Wrap *handler* to track answers to the pending force (see :meth:`force`)."""
+        if is_async_callable(handler):
+            return _TrackedAsync(self, name, handler)
+        return _TrackedSync(self, name, handler)
+
+    def _answering_force(self, name: str) -> ForceRequest | None:
+        force = self._component.pending_force
+        if force is None or name not in force.action_names:
+            return None
+        self._answering = force
+        return force
+
+    def _note_answer(
+        self,
+        name: str,
+        force: ForceRequest | None,
+        value: object,
+        error: BaseException | None = None,
+    ) -> ActionResult:
+        """Turn a handler's outcome into its result; note whether it ends *force*.
+
+        After an *error* the result is only a note: the component words the answer.
+        """
+        result = _FAILED if error is not None else to_action_result(value, name)
+        if force is not None:
+            if self._answering is force:
+                self._answering = None
+            if result.success:
+                self._resolving_force = force
+                self._failed_force = None
+            else:
+                self._failed_force = force
+        return result
+
+    # ------------------------------------------------------------ messages
+
+    def send_context(self, message: str, silent: bool = True) -> None:
+        """Tell Neuro what is happening; *silent* ``False`` lets her answer aloud.
+
+        Raises:
+            LocalProtocolError: *message* is not a str or *silent* not a bool.
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+        self._commands.context(message, silent)  # validates
+
+        async def send() -> None:
+            # Through the component's event, awaited, so contexts keep their order.
+            manager = self._manager
+            if manager is None:
+                await self._component.send_context(message, silent)
+            else:
+                await manager.raise_event_internal(Event(SEND_CONTEXT_EVENT, (message, silent)))
+
+        self._submit(send)
+
+    def force(
+        self,
+        query: str,
+        action_names: str | Sequence[str],
+        *,
+        state: str | None = None,
+        ephemeral_context: bool = False,
+        priority: ForcePriority | str = ForcePriority.LOW,
+    ) -> None:
+        """Make Neuro pick one of *action_names* now.
+
+        The actions must be registered (or queued by :meth:`add_action` before this
+        call).  Only one force may be in flight: it ends with a successful result
+        for one of its actions, or when they are all removed.  A handler may queue
+        the next force as soon as it has answered the current one successfully;
+        it is sent after that result.
+
+        Args:
+            query: What Neuro should do now.
+            action_names: The action(s) she may choose from.
+            state: The game state as text (e.g. the board).
+            ephemeral_context: Forget *state* and *query* after answering.
+            priority: How urgent, see :class:`~neuro_bridge.protocol.ForcePriority`.
+
+        Raises:
+            LocalProtocolError: An argument is invalid or an action is not registered.
+            ForceInFlightError: Another force is still in flight.
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+        names = (action_names,) if isinstance(action_names, str) else tuple(action_names)
+        self._commands.force_actions(
+            query=query,
+            action_names=names,
+            state=state,
+            ephemeral_context=ephemeral_context,
+            priority=priority,
+        )
+        unknown = [name for name in names if self._registered_after_queue(name) is None]
+        if unknown:
+            raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
+        component = self._component
+        awaited = component.pending_force
+        if self._queued_forces or (
+            awaited is not None
+            and awaited is not self._resolving_force
+            and awaited is not self._answering
+        ):
+            raise ForceInFlightError(
+                "a force is already in flight; wait until Neuro's action for it succeeds"
+            )
+
+        async def send() -> None:
+            try:
+                # Queued by the handler answering the previous force: send it
+                # after that answer's result, never two forces at once.
+                with trio.move_on_after(_FORCE_HANDOFF_TIMEOUT):
+                    while (
+                        awaited is not None
+                        and component.pending_force is awaited
+                        and self._failed_force is not awaited
+                    ):
+                        await component.wait_result_sent()
+                await component.send_force_action(state, query, names, ephemeral_context, priority)
+            finally:
+                self._queued_forces -= 1
+
+        def queued() -> None:
+            self._queued_forces += 1
+
+        self._submit(send, queued)
+
+    def send_shutdown_ready(self) -> None:
+        """Tell Neuro the game has saved and may be closed (``shutdown/ready``).
+
+        Raises:
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+
+        async def send() -> None:
+            await self._component.send_shutdown_ready()
+
+        self._submit(send)
+
+    def on(self, event_name: str, callback: Callable[[Any], object]) -> None:
+        """Call ``callback(data)`` on the host thread when the component raises *event_name*.
+
+        Useful names: :data:`~neuro_bridge.component.GRACEFUL_SHUTDOWN_EVENT` (data:
+        ``wants_shutdown``), :data:`~neuro_bridge.component.IMMEDIATE_SHUTDOWN_EVENT`,
+        :data:`~neuro_bridge.component.STARTUP_ACKNOWLEDGED_EVENT`,
+        :data:`~neuro_bridge.component.SPEECH_FINISHED_EVENT` and
+        :data:`CONNECTED_EVENT`.  An exception from *callback* is logged.
+        """
+        self._callbacks.callbacks.setdefault(event_name, []).append(callback)
+        self._callbacks.subscribe(event_name)
+
+    def _submit(self, command: _Command, on_queued: Callable[[], None] | None = None) -> None:
+        """Queue *command* for the command task (host thread, never blocks).
+
+        A command queued while an action is being answered (from its handler, or
+        while its result is on the way) is sent after that result: a handler
+        that registers a one-shot action again, or forces the next turn, does so
+        after the one-shot unregistration and the result.
+        """
+        barrier = self._component.current_action
+        if barrier is not None:
+            component = self._component
+            action_id = barrier.id
+            inner = command
+
+            async def after_result() -> None:
+                await component.wait_answered(action_id)
+                await inner()
+
+            command = after_result
+        if self._send is None:
+            if len(self._early) >= COMMAND_QUEUE_SIZE:
+                raise CommandQueueFullError(f"{len(self._early)} commands are waiting")
+            self._early.append(command)
+        else:
+            try:
+                self._send.send_nowait(command)
+            except trio.WouldBlock:
+                raise CommandQueueFullError(
+                    f"{COMMAND_QUEUE_SIZE} commands are waiting for trio; pump every frame"
+                ) from None
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                # The run ended on its own (it crashed): keep it for the next start().
+                self._send = None
+                self._early.append(command)
+        if on_queued is not None:
+            on_queued()
+
+    # ------------------------------------------------------------ running
+
+    def start(
+        self,
+        *,
+        before_connect: Callable[[trio.Nursery], Awaitable[str | None]] | None = None,
+    ) -> None:
+        """Start the guest run and connect to Neuro; returns at once.
+
+        Call on the host thread, once the engine is initialised.  Connection
+        attempts, reconnects and restoring state all happen in the background;
+        commands queued before this call are sent first.
+
+        Args:
+            before_connect: An async function run inside the guest run before
+                connecting, with a nursery that lives as long as the run (it is
+                cancelled after the websocket has closed, in :meth:`shutdown`).
+                It may return the URL to connect to.  The demo uses it to start
+                the stand-in Neuro in the same run.
+
+        Raises:
+            RuntimeError: Already running.
+
+        """
+        if self.runner.running:
+            raise RuntimeError(f"{type(self).__name__} is already running")
+        send, receive = trio.open_memory_channel[_Command](COMMAND_QUEUE_SIZE)
+        while self._early:
+            send.send_nowait(self._early.popleft())
+        self._send = send
+        self._commands_done = trio.Event()
+        try:
+            self.runner.start(self._main, receive, before_connect)
+        except BaseException:
+            self._send = None
+            raise
+
+    async def _main(
+        self,
+        receive: trio.MemoryReceiveChannel[_Command],
+        before_connect: Callable[[trio.Nursery], Awaitable[str | None]] | None,
+    ) -> None:
+        async with trio.open_nursery() as nursery:
+            manager = ExternalRaiseManager("neuro_bridge_game", nursery)
+            self._manager = manager
+            try:
+                manager.add_component(self._component)
+                manager.add_component(self._callbacks)
+                url = self._url
+                if before_connect is not None:
+                    url = await before_connect(nursery) or url
+                nursery.start_soon(self._run_commands, receive)
+                await manager.raise_event(Event("connect", url or default_url()))
+                # Returns once shutdown() has closed the channel and it is drained.
+                await self._commands_done.wait()
+                # An action being answered gets its result out before the close.
+                action = self._component.current_action
+                if action is not None:
+                    await self._component.wait_answered(action.id)
+                await self._component.stop()
+            finally:
+                nursery.cancel_scope.cancel()
+                manager.unbind_components()
+                self._manager = None
+
+    async def _run_commands(self, receive: trio.MemoryReceiveChannel[_Command]) -> None:
+        try:
+            # Commands queued before start() go out in order on the first connection
+            # (when it fails, they are kept by the component for the next one).
+            with trio.move_on_after(self._component.connect_timeout):
+                await self._component.wait_for_websocket()
+            async with receive:
+                async for command in receive:
+                    try:
+                        await command()
+                    except Exception:
+                        logger.exception("sending a queued command to Neuro failed")
+        finally:
+            self._commands_done.set()
+
+    def pump(self, budget: float | None = None) -> int:
+        """Run trio's pending work on this (host) thread; return how many steps ran.
+
+        Cheap when idle; call once per frame (or when the host's wake arrives).
+        Handlers and callbacks run in here.
+
+        Args:
+            budget: Seconds trio may run; :attr:`pump_budget` by default.
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C reached the guest run (a plain one, never
+                inside an exception group; see
+                :func:`~neuro_bridge.guest.plain_interrupt`); likewise
+                :exc:`SystemExit`.
+            BaseException: What the guest run crashed with (see
+                :meth:`~neuro_bridge.guest.GuestRunner.pump`).
+            RuntimeError: Called from another thread.
+
+        """
+        runner = self.runner
+        if not runner.pending():
+            # The idle fast path (most frames): nothing queued means nothing to
+            # run, and no error to report (trio reports it from a callback).
+            return 0
+        return runner.pump(self.pump_budget if budget is None else budget)
+
+    def shutdown(self, timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> None:
+        """Send what is queued, close the connection and end the guest run.
+
+        Call on the host thread when the game quits, not from a handler.  Queued
+        commands and the websocket's closing handshake get up to
+        :data:`GRACEFUL_STOP_TIMEOUT` seconds; then the run is cancelled and
+        pumped until trio has finished -- never abandoned.  A no-op when not
+        running.  Commands queued afterwards wait for the next :meth:`start`.
+
+        Raises:
+            GuestShutdownTimeoutError: The run did not finish within *timeout*
+                seconds (something ignores cancellation); call again to keep trying.
+            KeyboardInterrupt: As for :meth:`pump`; likewise :exc:`SystemExit`.
+            BaseException: What the guest run crashed with.
+
+        """
+        send, self._send = self._send, None
+        if send is not None:
+            send.close()  # the command task drains the queue, then stops the component
+        if not self.runner.running:
+            return
+        self.runner.shutdown(timeout, grace=min(GRACEFUL_STOP_TIMEOUT, timeout / 2))
+        self._queued_forces = 0
+        self._queued_ops.clear()
