@@ -15,7 +15,7 @@ mypy_api = pytest.importorskip("mypy.api")
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GAME = '''
+GAME = """
 from __future__ import annotations
 
 from typing import Any
@@ -45,7 +45,7 @@ def declare(game: NeuroGame) -> None:
         return 3
 
     game.add_action(Action("count2", "Returns a number."), count)  # line 29: rejected
-'''
+"""
 
 
 @pytest.mark.slow
