@@ -161,6 +161,12 @@ class _GameComponent(TrioNeuroAPIComponent):
                 await self._result_sent.wait()
         await trio.lowlevel.checkpoint()
 
+    async def wait_all_answered(self) -> None:
+        """Wait until every action read so far is answered (or forgotten)."""
+        while self._unanswered:
+            await self._result_sent.wait()
+        await trio.lowlevel.checkpoint()
+
     async def wait_result_sent(self) -> None:
         """Wait until the next result has been sent (or unanswered ids forgotten)."""
         await self._result_sent.wait()
@@ -749,10 +755,9 @@ class NeuroGame:
                 await manager.raise_event(Event("connect", url or default_url()))
                 # Returns once shutdown() has closed the channel and it is drained.
                 await self._commands_done.wait()
-                # An action being answered gets its result out before the close.
-                action = self._component.current_action
-                if action is not None:
-                    await self._component.wait_answered(action.id)
+                # Actions already read get their results out before the close.
+                with trio.move_on_after(GRACEFUL_STOP_TIMEOUT / 2):
+                    await self._component.wait_all_answered()
                 await self._component.stop()
             finally:
                 nursery.cancel_scope.cancel()
