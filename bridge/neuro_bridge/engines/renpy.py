@@ -1,0 +1,860 @@
+"""Neuro in a Ren'Py game: the guest-mode host, automatic play and the script API.
+
+This module runs inside Ren'Py (8.0 and later).  The plugin's ``.rpy`` file
+(``plugins/renpy/neuro.rpy``) keeps the settings in the ``neuro`` store
+namespace and calls :func:`install` at init time; everything alive -- the trio
+guest run, the websocket, the actions -- lives here, never in the store, so saves
+and rollback never see it.
+
+**One thread.**  Trio runs in guest mode on Ren'Py's main thread
+(:class:`~neuro_bridge.guest.GuestRunner`).  :class:`RenpyHost` wakes Ren'Py's
+interaction loop by posting its ``PERIODIC`` event; the plugin drains trio's
+callbacks in ``config.periodic_callbacks`` and ``config.start_interact_callbacks``
+(periodic callbacks never run while skipping).  Handlers therefore run between
+frames, on the main thread, and may touch the store.
+
+**Automatic play** (each part can be turned off with ``define neuro.<setting>``):
+
+* *Menus*: every menu registers a choice action whose schema enumerates the
+  captions on screen and forces it with the recent dialogue as state.  Neuro's
+  pick ends the menu's interaction as a click on that caption would.  A person
+  clicking first wins: the action is unregistered, and an ``action`` arriving
+  later gets a failed result.  Leaving the menu any other way (rollback, loading
+  a save, a jump from a screen) unregisters it too.
+* *Dialogue*: each line that reaches the history is sent as context.
+* *Text input*: :func:`renpy.input` registers and forces an action with a string
+  parameter no longer than the input allows.
+* *Advancing*: ``"auto"`` (the default) dismisses each line after a reading delay
+  while Neuro is connected; ``"neuro"`` registers an action she may use to
+  advance; ``"player"`` leaves it to the person at the keyboard.
+
+**Lifecycle.**  The run starts in ``config.start_callbacks`` and ends in
+``config.quit_callbacks``, which Ren'Py also runs when it reloads the script
+(Shift+R) after its loop has stopped: :meth:`RenpyNeuro.shutdown` then pumps
+trio itself until the websocket is closed and the run has finished.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import time
+from typing import TYPE_CHECKING, Any, Callable, Final, TypeVar
+
+import renpy
+import renpy.display.core
+from renpy.display.core import EndInteraction
+
+from neuro_bridge.api import ForceInFlightError
+from neuro_bridge.component import ActionResult
+from neuro_bridge.engines.pygame import PygameHost, PygameNeuro
+from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError, check_action_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from neuro_bridge.component import ActionHandler
+
+__all__ = [
+    "ADVANCE_MODES",
+    "DEFAULTS",
+    "RenpyHost",
+    "RenpyNeuro",
+    "ask",
+    "connected",
+    "current",
+    "force",
+    "install",
+    "register_action",
+    "send_context",
+    "unregister_action",
+]
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Who advances dialogue: see the ``neuro.advance`` setting.
+ADVANCE_MODES: Final = ("auto", "neuro", "player")
+
+#: Every setting and its default; ``plugins/renpy/neuro.rpy`` defines these in the
+#: ``neuro`` store namespace, and games change them with ``define neuro.<name>``.
+DEFAULTS: Final[Mapping[str, object]] = {
+    "enabled": True,
+    "url": None,
+    "game": None,
+    "menus": True,
+    "menu_action": "choose",
+    "dialogue": True,
+    "dialogue_silent": True,
+    "state_lines": 8,
+    "inputs": True,
+    "input_action": "enter_text",
+    "advance": "auto",
+    "advance_delay": 2.0,
+    "advance_per_character": 0.04,
+    "advance_action": "advance",
+    "priority": "low",
+}
+
+_SHUTDOWN_TIMEOUT: Final = 3.0
+#: Sentinel for "Neuro has not picked yet".
+_NOTHING: Final = object()
+
+
+class RenpyHost(PygameHost):
+    """Wakes Ren'Py's interaction loop from any thread: posts its ``PERIODIC`` event.
+
+    Ren'Py answers a ``PERIODIC`` event by running ``config.periodic_callbacks``
+    at once, where the plugin pumps trio.  The event goes through the pygame
+    module Ren'Py's display core uses (``pygame_sdl2``, or ``renpy.pygame`` on
+    8.5+).  A failed post (display not up yet, or gone) is harmless: the plugin
+    also pumps at the start of every interaction.
+
+    Attributes:
+        posted: Wake events posted so far.
+        post_failures: Posts that failed.
+
+    """
+
+    def __init__(self) -> None:
+        super().__init__(event_type=renpy.display.core.PERIODIC)
+        self._pygame = renpy.display.core.pygame
+
+    def wake(self) -> None:
+        """Post ``PERIODIC``; any thread, never blocks, never raises."""
+        with contextlib.suppress(RuntimeError):  # already released: a wake is pending
+            self._woken.release()
+        try:
+            self._pygame.event.post(self._pygame.event.Event(self.event_type))
+        except Exception as exc:  # no display yet, or a full queue
+            self.post_failures += 1
+            if not self._failure_logged:
+                self._failure_logged = True
+                logger.debug("could not post Ren'Py's PERIODIC event: %s", exc)
+        else:
+            self.posted += 1
+            self._failure_logged = False
+
+
+# ---------------------------------------------------------------- settings
+
+
+def _read_settings(namespace: object) -> dict[str, Any]:
+    """Read and check every setting from the ``neuro`` store namespace.
+
+    A bad value raises under ``config.developer`` and is replaced by its
+    default (with an error logged) in a shipped game.
+    """
+    settings: dict[str, Any] = {}
+    for name, default in DEFAULTS.items():
+        value = getattr(namespace, name, default)
+        try:
+            settings[name] = _check_setting(name, value)
+        except (TypeError, ValueError) as exc:
+            if renpy.config.developer:
+                raise
+            logger.error("neuro.%s: %s; using %r", name, exc, default)
+            settings[name] = default
+    return settings
+
+
+def _check_setting(name: str, value: object) -> object:
+    default = DEFAULTS[name]
+    if name in ("url", "game"):
+        if value is not None and not (isinstance(value, str) and value):
+            raise TypeError(f"must be None or a non-empty str, not {value!r}")
+        return value
+    if name in ("menu_action", "input_action", "advance_action"):
+        return check_action_name(value)
+    if name == "advance":
+        if value not in ADVANCE_MODES:
+            raise ValueError(f"must be one of {ADVANCE_MODES}, not {value!r}")
+        return value
+    if name == "priority":
+        return ForcePriority(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"must be True or False, not {value!r}")
+        return value
+    if isinstance(default, int) and not isinstance(value, bool) and isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"must be >= 0, not {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"must be a number >= 0, not {value!r}")
+        return float(value)
+    raise TypeError(f"unexpected value {value!r}")
+
+
+# ---------------------------------------------------------------- text
+
+
+def plain_text(text: object) -> str:
+    """Return *text* as Neuro should read it: substituted, translated, no text tags."""
+    if not isinstance(text, str):
+        return "" if text is None else str(text)
+    try:
+        text = renpy.exports.substitute(text)
+    except Exception:  # a caption naming a variable that is gone: show it raw
+        logger.debug("could not substitute %r", text, exc_info=True)
+    return str(renpy.exports.filter_text_tags(text, allow=[])).strip()
+
+
+def _unique(captions: Iterable[str]) -> list[str]:
+    """Make captions distinct (an enum cannot repeat a value): ``"Yes"``, ``"Yes (2)"``."""
+    seen: dict[str, int] = {}
+    result = []
+    for caption in captions:
+        count = seen.get(caption, 0) + 1
+        seen[caption] = count
+        result.append(caption if count == 1 else f"{caption} ({count})")
+    return result
+
+
+# ---------------------------------------------------------------- windows
+
+
+class _Window:
+    """One interaction Neuro is asked to end: a menu, an input or an ``ask``.
+
+    ``waiting`` until its interaction starts, ``shown`` during it, ``closed``
+    after.  Neuro's answer is accepted only while shown, in the same context
+    (not while the player is in the game menu); it is applied by ending the
+    interaction from the next periodic callback.
+    """
+
+    def __init__(self, action_name: str) -> None:
+        self.action_name = action_name
+        self.context = renpy.game.context()
+        self.state = "waiting"
+        self.value: object = _NOTHING
+        #: Neuro's answer succeeded: the one-shot action unregistered itself.
+        self.won = False
+
+    def accepting(self) -> bool:
+        return self.state == "shown" and renpy.game.context() is self.context
+
+    def answered(self) -> bool:
+        return self.value is not _NOTHING
+
+
+class RenpyNeuro:
+    """The plugin's live half: one per script load, made by :func:`install`.
+
+    Owns the game API (:attr:`api`) and the guest run, the Ren'Py callbacks,
+    the menu/input windows and the recent dialogue.  Script code uses the
+    module-level functions (:func:`send_context`, :func:`register_action`,
+    :func:`force`, :func:`ask`, ...), which reach the current instance.
+
+    Args:
+        settings: The checked settings (see :data:`DEFAULTS`).
+
+    """
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = dict(settings)
+        title = self.settings["game"] or renpy.config.name or renpy.config.window_title
+        self.game_title = title if isinstance(title, str) and title else "Ren'Py game"
+        self.host = RenpyHost()
+        self.api = PygameNeuro(self.game_title, self.settings["url"], host=self.host)
+        self.recent: collections.deque[str] = collections.deque(
+            maxlen=max(int(self.settings["state_lines"]), 1)
+        )
+        self.window: _Window | None = None
+        # A Ren'Py exception (jump, call, ...) a handler raised, re-raised from
+        # the next periodic callback once the handler's result is on its way.
+        self._deferred: BaseException | None = None
+        self._last_line: tuple[object, object, object] | None = None
+        self._interaction_started = time.monotonic()
+        self._advanced_at = 0.0
+        self._started = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the guest run and connect (``config.start_callbacks``); idempotent."""
+        if self._started or not self.settings["enabled"]:
+            return
+        self._started = True
+        if self.settings["advance"] == "neuro":
+            self.api.add_action(
+                Action(self.settings["advance_action"], "Continue to the next line of dialogue."),
+                self._advance_handler,
+            )
+        self.api.start()
+        logger.info("Neuro plugin started for %r", self.game_title)
+
+    def shutdown(self) -> None:
+        """Close the connection and end the run (``config.quit_callbacks``).
+
+        Runs after Ren'Py's loop has stopped (on quit and on script reload), so
+        it pumps trio itself until the run has finished.
+        """
+        self.window = None
+        if not self._started:
+            return
+        self._started = False
+        try:
+            self.api.shutdown(_SHUTDOWN_TIMEOUT)
+        except Exception:
+            logger.exception("the Neuro connection did not shut down cleanly")
+
+    def pump(self) -> None:
+        """Run trio's pending work (handlers included) now."""
+        if self._started:
+            self.api.pump()
+
+    # ------------------------------------------------------------ Ren'Py callbacks
+
+    def periodic(self) -> None:
+        """``config.periodic_callbacks``: pump, then apply what Neuro decided."""
+        self.pump()
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            raise deferred
+        window = self.window
+        if window is not None and window.answered() and window.accepting():
+            value, window.value = window.value, _NOTHING
+            window.state = "closed"
+            raise EndInteraction(value)
+        if self.settings["advance"] == "auto":
+            self._auto_advance()
+
+    def start_interact(self) -> None:
+        """``config.start_interact_callbacks``: track windows, then pump."""
+        self._interaction_started = time.monotonic()
+        self._last_line = None
+        window = self.window
+        if window is not None and renpy.game.context() is window.context:
+            if window.state == "waiting":
+                window.state = "shown"
+            elif window.state == "shown":  # its interaction ended (a click)
+                window.state = "closed"
+        self.pump()
+        if window is not None and window.answered() and window.accepting():
+            self.host.wake()  # end it from the periodic callback
+
+    def history(self, entry: Any) -> None:
+        """``config.history_callbacks``: send each line of dialogue once."""
+        key = (entry.who, entry.what, renpy.game.context().current)
+        if key == self._last_line:  # some versions call history callbacks twice
+            return
+        self._last_line = key
+        who = plain_text(entry.who)
+        what = plain_text(entry.what)
+        if not what:
+            return
+        line = f"{who}: {what}" if who else what
+        self.recent.append(line)
+        if self.settings["dialogue"] and self._started:
+            self.api.send_context(line, self.settings["dialogue_silent"])
+
+    def _auto_advance(self) -> None:
+        if not (self._started and self.api.connected) or renpy.exports.get_mode() != "say":
+            return
+        if renpy.game.context() is not renpy.game.contexts[0]:  # the game menu is open
+            return
+        delay = self.settings["advance_delay"]
+        if self.recent:
+            delay += self.settings["advance_per_character"] * len(self.recent[-1])
+        now = time.monotonic()
+        if now - max(self._interaction_started, self._advanced_at) >= delay:
+            self._advanced_at = now
+            renpy.exports.queue_event("dismiss")
+
+    def _advance_handler(self, data: Mapping[str, Any]) -> ActionResult:
+        if renpy.exports.get_mode() != "say":
+            return ActionResult(False, "There is no dialogue to advance right now.")
+        renpy.exports.queue_event("dismiss")
+        return ActionResult(True)
+
+    # ------------------------------------------------------------ windows
+
+    def state_text(self) -> str | None:
+        """Return the recent dialogue, one line each, for a force's state."""
+        return "\n".join(self.recent) or None
+
+    def open_window(
+        self,
+        action: Action,
+        query: str,
+        handler: Callable[[_Window, Mapping[str, Any]], ActionResult],
+        *,
+        state: str | None = None,
+    ) -> _Window:
+        """Register *action* for one interaction and force it; return its window.
+
+        *handler* gets the window and Neuro's data while the window accepts an
+        answer; it sets ``window.value`` (what the interaction returns) on success.
+        """
+        window = _Window(action.name)
+        previous, self.window = self.window, window
+        if previous is not None:
+            self._close(previous)
+
+        def answer(data: Mapping[str, Any]) -> ActionResult:
+            if window.state == "closed" or self.window is not window:
+                return ActionResult(False, "Too late: that choice has already been made.")
+            if not window.accepting():
+                return ActionResult(False, "The game is busy elsewhere; try again in a moment.")
+            result = handler(window, data)
+            if result.success:
+                self.host.wake()
+            return result
+
+        api = self.api
+        if api.is_registered(action.name):
+            api.remove_action(action.name)
+        api.add_action(action, answer, one_shot=True)
+        try:
+            api.force(
+                query,
+                [action.name],
+                state=state if state is not None else self.state_text(),
+                priority=self.settings["priority"],
+            )
+        except ForceInFlightError:
+            logger.warning("another force is in flight; %r is registered, not forced", action.name)
+        return window
+
+    def close_window(self, window: _Window) -> None:
+        """End *window*: unregister its action unless Neuro's pick already did."""
+        if self.window is window:
+            self.window = None
+        self._close(window)
+
+    def _close(self, window: _Window) -> None:
+        window.state = "closed"
+        if not window.won and self.api.is_registered(window.action_name):
+            self.api.remove_action(window.action_name)
+
+    # ------------------------------------------------------------ menus
+
+    def menu(self, original: Callable[..., Any], items: Sequence[Any], **kwargs: Any) -> Any:
+        """Show a menu through *original* (``renpy.display_menu``), offering it to Neuro."""
+        if not (self._started and self.settings["menus"]) or not kwargs.get("interact", True):
+            return original(items, **kwargs)
+        if kwargs.get("predict_only") or renpy.exports.in_fixed_rollback():
+            return original(items, **kwargs)
+        choices: list[tuple[str, Any]] = []  # (caption, ChoiceReturn or value)
+        prompt = []
+        for label, value in items:
+            if value is None:
+                if label:
+                    prompt.append(plain_text(label))
+                continue
+            if isinstance(value, renpy.ui.ChoiceReturn) and not value.get_sensitive():
+                continue
+            choices.append((plain_text(label), value))
+        if not choices:
+            return original(items, **kwargs)
+        captions = _unique(caption for caption, _ in choices)
+        by_caption = dict(zip(captions, (value for _, value in choices)))
+        action = Action(
+            self.settings["menu_action"],
+            "Pick one of the choices on the menu.",
+            {
+                "type": "object",
+                "properties": {"choice": {"type": "string", "enum": captions}},
+                "required": ["choice"],
+            },
+        )
+        query = " ".join(prompt) or "Pick one of the choices on the menu."
+
+        def pick(window: _Window, data: Mapping[str, Any]) -> ActionResult:
+            caption = data["choice"]
+            value = by_caption[caption]
+            if isinstance(value, renpy.ui.ChoiceReturn):
+                value = value()  # records the choice as chosen, as a click does
+            window.value = value
+            window.won = True
+            return ActionResult(True, f"Chose {caption!r}.")
+
+        window = self.open_window(action, query, pick)
+        try:
+            return original(items, **kwargs)
+        finally:
+            self.close_window(window)
+
+    # ------------------------------------------------------------ input
+
+    def input(self, original: Callable[..., Any], prompt: Any, *args: Any, **kwargs: Any) -> Any:
+        """Ask for text through *original* (``renpy.input``), offering it to Neuro."""
+        if not (self._started and self.settings["inputs"]) or renpy.config.disable_input:
+            return original(prompt, *args, **kwargs)
+        if renpy.exports.in_fixed_rollback():
+            return original(prompt, *args, **kwargs)
+        options = _input_options(args, kwargs)
+        length = options["length"]
+        text_schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        if isinstance(length, int) and length > 0:
+            text_schema["maxLength"] = length
+        action = Action(
+            self.settings["input_action"],
+            "Type the text the game asks for.",
+            {"type": "object", "properties": {"text": text_schema}, "required": ["text"]},
+        )
+        query = plain_text(prompt) or "Type some text."
+        allow, exclude = options["allow"], options["exclude"]
+
+        def enter(window: _Window, data: Mapping[str, Any]) -> ActionResult:
+            text = "".join(
+                c
+                for c in str(data["text"])
+                if (not allow or c in allow) and (not exclude or c not in exclude)
+            ).strip()
+            if isinstance(length, int) and length > 0:
+                text = text[:length]
+            if not text:
+                return ActionResult(False, "None of those characters can be typed here.")
+            window.value = text
+            window.won = True
+            return ActionResult(True, f"Entered {text!r}.")
+
+        window = self.open_window(action, query, enter)
+        try:
+            return original(prompt, *args, **kwargs)
+        finally:
+            self.close_window(window)
+
+
+def _input_options(args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``length``, ``allow`` and ``exclude`` a ``renpy.input`` call uses."""
+    names = ("default", "allow", "exclude", "length")
+    defaults: dict[str, Any] = {"default": "", "allow": None, "exclude": "{}", "length": None}
+    options = dict(defaults)
+    options.update(zip(names, args))
+    options.update({k: v for k, v in kwargs.items() if k in defaults})
+    return options
+
+
+# ---------------------------------------------------------------- installation
+
+_current: RenpyNeuro | None = None
+_original_display_menu: Callable[..., Any] | None = None
+_original_input: Callable[..., Any] | None = None
+
+
+def current() -> RenpyNeuro | None:
+    """Return the plugin instance of this script load, or ``None`` before :func:`install`."""
+    return _current
+
+
+def install(namespace: object) -> RenpyNeuro:
+    """Read the settings from *namespace* (``store.neuro``) and hook into Ren'Py.
+
+    Called by the plugin at ``init 500`` on every script load (Ren'Py resets
+    ``config`` and :mod:`renpy.exports` when it reloads the script, so the hooks
+    are added each time).  An instance left running by a load that did not shut
+    it down is shut down first.
+
+    Raises:
+        TypeError, ValueError: A setting is invalid and ``config.developer`` is on.
+
+    """
+    global _current
+    _log_to_renpy()
+    settings = _read_settings(namespace)
+    if _current is not None:
+        _current.shutdown()
+    plugin = RenpyNeuro(settings)
+    _current = plugin
+    config = renpy.config
+    config.start_callbacks.append(_on_start)
+    config.after_load_callbacks.append(_on_after_load)
+    config.periodic_callbacks.append(_on_periodic)
+    config.start_interact_callbacks.append(_on_start_interact)
+    config.history_callbacks.append(_on_history)
+    config.quit_callbacks.append(_on_quit)
+    if config.history_length is None:
+        config.history_length = 1  # history callbacks only run with a history
+    _hook_exports()
+    return plugin
+
+
+class _RenpyLogHandler(logging.Handler):
+    """Writes the runtime's log records into Ren'Py's ``log.txt``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            renpy.display.log.write("%s", self.format(record))
+        except Exception:  # the log is closed (quitting): nowhere to write
+            self.handleError(record)
+
+
+def _log_to_renpy() -> None:
+    """Send ``neuro_bridge`` log records to ``log.txt`` (level: ``$NEURO_BRIDGE_LOG_LEVEL``)."""
+    root = logging.getLogger("neuro_bridge")
+    if not any(isinstance(handler, _RenpyLogHandler) for handler in root.handlers):
+        handler = _RenpyLogHandler()
+        handler.setFormatter(logging.Formatter("neuro-bridge %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    level = logging.getLevelName(os.environ.get("NEURO_BRIDGE_LOG_LEVEL", "INFO").upper())
+    root.setLevel(level if isinstance(level, int) else logging.INFO)
+
+
+def _hook_exports() -> None:
+    global _original_display_menu, _original_input
+    exports = renpy.exports
+    if exports.display_menu is not neuro_display_menu:
+        _original_display_menu = exports.display_menu
+        exports.display_menu = neuro_display_menu
+    if renpy.store.menu is _original_display_menu:
+        renpy.store.menu = neuro_display_menu
+    if exports.input is not neuro_input:
+        _original_input = exports.input
+        exports.input = neuro_input
+
+
+def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
+    """``renpy.display_menu``, offered to Neuro (see :meth:`RenpyNeuro.menu`)."""
+    original = _original_display_menu
+    if original is None:  # pragma: no cover - only reachable before install()
+        raise RuntimeError("the Neuro plugin is not installed")
+    plugin = _current
+    if plugin is None or args:
+        return original(items, *args, **kwargs)
+    return plugin.menu(original, items, **kwargs)
+
+
+def neuro_input(prompt: Any, *args: Any, **kwargs: Any) -> Any:
+    """``renpy.input``, offered to Neuro (see :meth:`RenpyNeuro.input`)."""
+    original = _original_input
+    if original is None:  # pragma: no cover - only reachable before install()
+        raise RuntimeError("the Neuro plugin is not installed")
+    plugin = _current
+    if plugin is None:
+        return original(prompt, *args, **kwargs)
+    return plugin.input(original, prompt, *args, **kwargs)
+
+
+# Saved games pickle functions by name: if the game stores ``menu =
+# renpy.display_menu``, the save names Ren'Py's function, and loads with or
+# without the plugin.
+neuro_display_menu.__module__ = neuro_input.__module__ = "renpy.exports"
+neuro_display_menu.__qualname__ = neuro_display_menu.__name__ = "display_menu"
+neuro_input.__qualname__ = neuro_input.__name__ = "input"
+
+
+def _on_start() -> None:
+    if _current is not None:
+        _current.start()
+
+
+def _on_after_load() -> None:
+    if _current is not None:
+        _current.window = None
+        _current.start()
+
+
+def _on_periodic() -> None:
+    if _current is not None:
+        _current.periodic()
+
+
+def _on_start_interact() -> None:
+    if _current is not None:
+        _current.start_interact()
+
+
+def _on_history(entry: Any) -> None:
+    if _current is not None:
+        _current.history(entry)
+
+
+def _on_quit() -> None:
+    if _current is not None:
+        _current.shutdown()
+
+
+# ---------------------------------------------------------------- script API
+
+
+def _plugin() -> RenpyNeuro:
+    plugin = _current
+    if plugin is None:
+        raise RuntimeError("the Neuro plugin is not installed (is neuro.rpy in game/?)")
+    return plugin
+
+
+def connected() -> bool:
+    """Return whether Neuro is connected right now (``neuro.connected()``)."""
+    plugin = _current
+    return plugin is not None and plugin._started and plugin.api.connected
+
+
+def send_context(message: str, silent: bool = True) -> None:
+    """Tell Neuro what is happening (``neuro.send_context``).
+
+    Args:
+        message: What to tell her, as plain text.
+        silent: If false, she may answer aloud.
+
+    Raises:
+        LocalProtocolError: *message* is not a str.
+
+    """
+    _plugin().api.send_context(message, silent)
+
+
+def register_action(
+    name: str,
+    description: str,
+    handler: Callable[[dict[str, Any]], Any],
+    schema: dict[str, Any] | None = None,
+    *,
+    one_shot: bool = False,
+) -> None:
+    """Let Neuro perform action *name* whenever she likes (``neuro.register_action``).
+
+    Args:
+        name: The action's name (lowercase, digits, ``_`` and ``-``).
+        description: What the action does, for Neuro.
+        handler: Called with the action's data (a dict) between frames, on
+            Ren'Py's thread.  It may change store variables and call Ren'Py
+            functions; ``renpy.jump``, ``renpy.call`` and
+            ``renpy.end_interaction`` take effect right after Neuro has been
+            told the action succeeded.  It returns None or a message
+            (success), False or ``(False, "why")`` (failure); an exception is
+            a failure too.
+        schema: A JSON schema for the data, or None for an action without data.
+        one_shot: Unregister the action after its first success.
+
+    Raises:
+        LocalProtocolError: The name, description or schema breaks the API's
+            rules, or *name* is registered with another definition.
+        TypeError: *handler* is not callable.
+
+    """
+    plugin = _plugin()
+    plugin.api.add_action(
+        Action(name, description, schema), _renpy_handler(plugin, handler), one_shot=one_shot
+    )
+
+
+def unregister_action(*names: str) -> None:
+    """Stop offering the actions *names* to Neuro (``neuro.unregister_action``).
+
+    Names not registered are ignored.
+
+    Raises:
+        LocalProtocolError: A name is not a valid action name.
+
+    """
+    plugin = _plugin()
+    registered = [name for name in names if plugin.api.is_registered(check_action_name(name))]
+    if registered:
+        plugin.api.remove_action(*registered)
+
+
+def force(
+    query: str,
+    names: str | Sequence[str],
+    state: str | None = None,
+    ephemeral: bool = False,
+) -> None:
+    """Make Neuro perform one of the registered actions *names* (``neuro.force``).
+
+    Returns at once; her action calls its handler later.  One force at a time:
+    it ends when one of its actions succeeds or they are all unregistered.
+
+    Args:
+        query: What she should do now.
+        names: The action name(s) she may choose from.
+        state: The game's state as text; the recent dialogue if None.
+        ephemeral: She forgets *query* and *state* once she has acted.
+
+    Raises:
+        LocalProtocolError: An argument is invalid or an action is not registered.
+        ForceInFlightError: Another force is still in flight.
+
+    """
+    plugin = _plugin()
+    plugin.api.force(
+        query,
+        names,
+        state=state if state is not None else plugin.state_text(),
+        ephemeral_context=ephemeral,
+        priority=plugin.settings["priority"],
+    )
+
+
+def ask(
+    query: str,
+    choices: Sequence[str],
+    timeout: float = 30.0,
+    fallback: Any = None,
+    name: str = "answer",
+    state: str | None = None,
+) -> Any:
+    """Ask Neuro to pick one of *choices* and wait for her answer (``neuro.ask``).
+
+    Waits inside an interaction (the screen stays as it is, the player's
+    clicks do not end it) until she answers or *timeout* seconds pass.
+
+    Args:
+        query: The question; also the action's description.
+        choices: The answers she may pick from (at least one).
+        timeout: Seconds to wait for her.
+        fallback: What to return when she is not connected or does not answer.
+        name: The name of the action she sees.
+        state: The game's state as text; the recent dialogue if None.
+
+    Returns:
+        The item of *choices* she picked, or *fallback*.
+
+    Raises:
+        LocalProtocolError: *choices* is empty or *name* is not a valid name.
+
+    """
+    texts = [str(choice) for choice in choices]
+    if not texts:
+        raise LocalProtocolError("ask() needs at least one choice")
+    plugin = _current
+    if plugin is None or not connected():
+        return fallback
+    captions = _unique(texts)
+    action = Action(
+        name,
+        query,
+        {
+            "type": "object",
+            "properties": {"choice": {"type": "string", "enum": captions}},
+            "required": ["choice"],
+        },
+    )
+
+    def pick(window: _Window, data: Mapping[str, Any]) -> ActionResult:
+        window.value = captions.index(data["choice"])
+        window.won = True
+        return ActionResult(True, f"Answered {data['choice']!r}.")
+
+    window = plugin.open_window(action, query, pick, state=state)
+    try:
+        renpy.ui.pausebehavior(timeout, -1)
+        result = renpy.ui.interact(mouse="pause", type="neuro")
+    finally:
+        plugin.close_window(window)
+    if isinstance(result, int) and 0 <= result < len(choices):
+        return choices[result]
+    return fallback
+
+
+def _renpy_handler(plugin: RenpyNeuro, handler: Callable[[dict[str, Any]], Any]) -> ActionHandler:
+    """Wrap a script handler: Ren'Py's control-flow exceptions run after the answer."""
+    if not callable(handler):
+        raise TypeError(f"the handler is not callable: {handler!r}")
+
+    def run(data: dict[str, Any]) -> Any:
+        try:
+            return handler(data)
+        except (renpy.game.JumpException, renpy.game.CallException, EndInteraction) as exc:
+            plugin._deferred = exc
+            plugin.host.wake()
+            return None
+
+    return run

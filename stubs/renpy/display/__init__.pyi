@@ -1,0 +1,6 @@
+from renpy.display import core as core
+
+class _Log:
+    def write(self, s: str, *args: object) -> None: ...
+
+log: _Log

@@ -1,0 +1,11 @@
+from typing import Any
+
+class Context:
+    current: Any
+
+class JumpException(Exception): ...
+class CallException(Exception): ...
+
+contexts: list[Context]
+
+def context(index: int = ...) -> Context: ...
