@@ -10,27 +10,33 @@ plays.  Every game is a fresh copy in the test's temporary folder, with its own
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
-import os
+import io
+import json
 import shutil
 import signal
 import subprocess
 import textwrap
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import pytest
 import trio
+
+from neuro_bridge.mock import MockConfig, MockNeuro, Transcript
+from tests.engines.engines import renpy_game_copy
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
+    from neuro_bridge.mock import GameMessage
+    from tests.engines.engines import Engine
+
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "plugins" / "renpy"
 SAMPLE = REPO / "sample_games" / "renpy_tea_party"
-PY311_FIX = Path("/work/shared/engines/00_py311_fix.rpy")  # FIXME: renpy-bundle's
 
 #: The distributions the runtime needs inside Ren'Py (pure Python).
 RUNTIME_DISTRIBUTIONS = (
@@ -55,26 +61,6 @@ FAST = """\
 define neuro.advance_delay = 0.0
 define neuro.advance_per_character = 0.0
 """
-
-
-@attrs.frozen
-class RenpyEngine:
-    """A Ren'Py to run games with."""
-
-    name: str
-    argv: tuple[str, ...]
-    env: Mapping[str, str] = attrs.field(factory=dict)
-    needs_py311_fix: bool = False
-
-
-def locate_renpy(name: str) -> RenpyEngine:
-    """Return Ren'Py *name* (``renpy80``), or fail in CI / skip elsewhere."""
-    if name == "renpy80" and Path("/usr/games/renpy").exists():
-        return RenpyEngine(name, ("/usr/bin/python3", "/usr/games/renpy"), needs_py311_fix=True)
-    reason = f"{name} is not installed (apt-get install renpy renpy-thequestion)"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs the real engine: {reason}")
-    pytest.skip(reason)
 
 
 def _copy_distribution(name: str, target: Path) -> None:
@@ -129,7 +115,7 @@ def install_plugin(game: Path, library: Path) -> None:
 
 
 def copy_game(
-    engine: RenpyEngine,
+    engine: Engine,
     source: Path,
     destination: Path,
     library: Path,
@@ -137,13 +123,7 @@ def copy_game(
     extra: str = FAST,
 ) -> Path:
     """Copy the project *source* to *destination*, plugin installed; return it."""
-    shutil.copytree(
-        source,
-        destination,
-        ignore=shutil.ignore_patterns("*.rpyc", "*.rpymc", "cache", "saves", "log.txt"),
-    )
-    if engine.needs_py311_fix:
-        shutil.copyfile(PY311_FIX, destination / "game" / "00neuro_test_py311_fix.rpy")
+    renpy_game_copy(engine, source, destination)
     install_plugin(destination, library)
     if extra:
         (destination / "game" / "zz_neuro_test.rpy").write_text(extra)
@@ -154,7 +134,7 @@ def copy_game(
 class GameRun:
     """A Ren'Py child process playing a game copy."""
 
-    engine: RenpyEngine
+    engine: Engine
     game: Path
     process: trio.Process
     stdout: Path
@@ -180,13 +160,27 @@ class GameRun:
             f"--- traceback.txt\n{self.traceback()}"
         )
 
+    def crashed(self) -> bool:
+        """Whether Ren'Py reported an error (it then waits on its error screen)."""
+        game = self.game
+        return (game / "traceback.txt").exists() or (game / "errors.txt").exists()
+
     async def wait(self, timeout: float = 60.0) -> int:
-        """Wait for Ren'Py to exit; return its status (kill it after *timeout* s)."""
+        """Wait for Ren'Py to exit; return its status.
+
+        Raises:
+            AssertionError: It did not exit within *timeout* seconds, or it
+                showed an error (it is killed then).
+
+        """
         with trio.move_on_after(timeout):
-            return await self.process.wait()
-        self.process.kill()
-        await self.process.wait()
-        raise AssertionError(f"Ren'Py did not exit within {timeout} s\n{self.describe()}")
+            while self.process.returncode is None and not self.crashed():
+                with trio.move_on_after(0.2):
+                    await self.process.wait()
+            if self.process.returncode is not None:
+                return self.process.returncode
+        await self.stop()
+        raise AssertionError(f"Ren'Py crashed or hung ({timeout} s)\n{self.describe()}")
 
     async def stop(self) -> None:
         """Terminate Ren'Py if it still runs (SIGTERM, then SIGKILL)."""
@@ -202,7 +196,7 @@ class GameRun:
 
 @asynccontextmanager
 async def running_game(
-    engine: RenpyEngine,
+    engine: Engine,
     game: Path,
     url: str,
     *,
@@ -212,23 +206,18 @@ async def running_game(
     """Run Ren'Py headless on *game*, connecting to *url*; stop it on exit if needed."""
     home = game.parent / f"{game.name}-home"
     home.mkdir(exist_ok=True)
-    environ: dict[str, Any] = {
-        **os.environ,
-        **engine.env,
-        "HOME": str(home),
-        "SDL_VIDEODRIVER": "dummy",
-        "SDL_AUDIODRIVER": "dummy",
-        "PYGAME_SDL2_AVOID_GL": "1",
-        "RENPY_RENDERER": "sw",
-        "RENPY_PERFORMANCE_TEST": "0",
-        "NEURO_SDK_WS_URL": url,
-        "NEURO_BRIDGE_LOG_LEVEL": "DEBUG",
-        **(env or {}),
-    }
+    environ = engine.environ(
+        {
+            "HOME": str(home),
+            "NEURO_SDK_WS_URL": url,
+            "NEURO_BRIDGE_LOG_LEVEL": "DEBUG",
+            **(env or {}),
+        }
+    )
     stdout = game.parent / f"{game.name}-stdout.txt"
     with stdout.open("wb") as out:
         process = await trio.lowlevel.open_process(
-            [*engine.argv, str(game), *args],
+            engine.command(str(game), *args),
             env=environ,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -240,3 +229,69 @@ async def running_game(
     finally:
         with trio.CancelScope(shield=True):
             await run.stop()
+
+
+class RecordingTranscript(Transcript):
+    """The stand-in's transcript, kept as text and as decoded frames in order.
+
+    Attributes:
+        frames: ``(connection, sender, frame)`` for every frame, ``sender``
+            being ``"game"`` or ``"neuro"`` and ``frame`` the decoded JSON.
+
+    """
+
+    def __init__(self) -> None:
+        super().__init__(io.StringIO())
+        self.frames: list[tuple[int, str, dict[str, Any]]] = []
+
+    def text(self) -> str:
+        """The transcript as the stand-in prints it."""
+        stream = self.stream
+        assert isinstance(stream, io.StringIO)
+        return stream.getvalue()
+
+    def game_message(self, connection: int, message: GameMessage) -> None:
+        super().game_message(connection, message)
+        with contextlib.suppress(ValueError):
+            self.frames.append((connection, "game", json.loads(message.frame)))
+
+    def neuro_frame(self, connection: int, frame: str) -> None:
+        super().neuro_frame(connection, frame)
+        with contextlib.suppress(ValueError):
+            self.frames.append((connection, "neuro", json.loads(frame)))
+
+    def actions(self, name: str) -> list[tuple[int, dict[str, Any]]]:
+        """Neuro's ``action`` frames for *name*: ``(index in frames, decoded data)``."""
+        found = []
+        for index, (_, sender, frame) in enumerate(self.frames):
+            data = frame.get("data") or {}
+            if sender == "neuro" and frame.get("command") == "action" and data.get("name") == name:
+                found.append((index, json.loads(data.get("data") or "null")))
+        return found
+
+    def contexts(self, start: int = 0) -> list[str]:
+        """The game's context messages from frame *start* on."""
+        return [
+            frame["data"]["message"]
+            for _, sender, frame in self.frames[start:]
+            if sender == "game" and frame.get("command") == "context"
+        ]
+
+    def commands(self, sender: str = "game") -> list[str]:
+        """The commands *sender* sent, in order."""
+        return [str(frame.get("command")) for _, who, frame in self.frames if who == sender]
+
+
+@asynccontextmanager
+async def stand_in(**fields: Any) -> AsyncIterator[tuple[MockNeuro, RecordingTranscript]]:
+    """Serve a stand-in Neuro on 127.0.0.1 (port 0) with a recording transcript."""
+    transcript = RecordingTranscript()
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "force_delay": 0.05, "seed": 1}
+    options.update(fields)
+    mock = MockNeuro(MockConfig(**options), transcript=transcript)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(mock.serve)
+        try:
+            yield mock, transcript
+        finally:
+            mock.stop()

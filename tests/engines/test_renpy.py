@@ -1,4 +1,8 @@
-"""The Ren'Py plugin on real Ren'Py: the sample VN played by the stand-in Neuro."""
+"""The Ren'Py plugin on real Ren'Py: the sample VN played by the stand-in Neuro.
+
+Each test copies ``sample_games/renpy_tea_party`` with the plugin dropped in, runs
+it headless on Ren'Py 8.0.3 and 8.3.4 and reads the stand-in's transcript.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,33 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
-from tests.engines.renpy_harness import SAMPLE, build_library, copy_game, locate_renpy, running_game
+from tests.engines.renpy_harness import (
+    SAMPLE,
+    RecordingTranscript,
+    build_library,
+    copy_game,
+    running_game,
+    stand_in,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from neuro_bridge.mock import MockNeuro
-    from tests.engines.renpy_harness import RenpyEngine
+    from tests.engines.engines import Engine
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(params=["renpy80"])
-def engine(request: pytest.FixtureRequest) -> RenpyEngine:
-    return locate_renpy(request.param)
+#: What Marigold says right after each menu choice: proof that the pick took effect.
+REACTIONS = {
+    "Green tea, please.": "Marigold: A classic.",
+    "Black tea with milk.": "Marigold: Strong and cosy.",
+    "Just hot water, thanks.": "Marigold: Very minimalist",
+    "Yes, show me!": "Marigold: Ta-da!",
+    "Maybe later. This garden is nice.": "Marigold: Then let us sit",
+    "It's adorable!": "Marigold: Thank you!",
+    "Is it safe to eat?": "Marigold: Of course it is!",
+}
+ENDINGS = ("Ending: The Cake.", "Ending: The Garden.")
 
 
 @pytest.fixture(scope="session")
@@ -28,16 +45,36 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_library(tmp_path_factory.mktemp("neuro_lib") / "lib")
 
 
-@pytest.mark.mock_neuro(force_delay=0.05, seed=1)
-async def test_sample_played_to_an_ending(
-    engine: RenpyEngine, library: Path, tmp_path: Path, mock_neuro: MockNeuro
-) -> None:
-    game = copy_game(engine, SAMPLE, tmp_path / "tea_party", library)
-    async with running_game(engine, game, mock_neuro.url) as run:
-        status = await run.wait(120)
-    assert status == 0, run.describe()
-    assert "Ending:" in run.log() or True
-    session = mock_neuro.sessions[0]
-    results = [r for r in session.results]
-    print(results)
-    mock_neuro.assert_conforms()
+def check_played(transcript: RecordingTranscript) -> None:
+    """Every pick, typed name and sugar count shows in what the game said next."""
+    picks = transcript.actions("choose") + transcript.actions("answer")
+    assert len(picks) >= 2, transcript.text()
+    for index, data in picks:
+        following = transcript.contexts(index)
+        assert following, transcript.text()
+        assert following[0].startswith(REACTIONS[data["choice"]]), transcript.text()
+    [(index, data)] = transcript.actions("enter_text")
+    name = "".join(c for c in data["text"] if c not in "{}").strip()[:12].strip() or "Oolong"
+    assert f"Marigold: {name}? What a lovely name." in transcript.contexts(index), transcript.text()
+    [(index, data)] = transcript.actions("add_sugar")
+    assert transcript.contexts(index)[0].startswith(f"Marigold: {data['cubes']} sugar cubes.")
+    assert transcript.contexts()[-1] in ENDINGS, transcript.text()
+    contexts = transcript.contexts()
+    repeated = [a for a, b in zip(contexts, contexts[1:]) if a == b]
+    assert not repeated, transcript.text()  # each line once (8.3 reports lines twice)
+
+
+async def test_sample_played_to_an_ending(renpy: Engine, library: Path, tmp_path: Path) -> None:
+    async with stand_in() as (mock, transcript):
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library)
+        async with running_game(renpy, game, mock.url) as run:
+            status = await run.wait(120)
+        assert status == 0, run.describe()
+        with trio.fail_after(10):
+            await mock.wait_all_disconnected()
+    check_played(transcript)
+    assert len(mock.sessions) == 1
+    mock.assert_conforms()
+    results = mock.sessions[0].results
+    assert results
+    assert all(result.success for result in results), transcript.text()

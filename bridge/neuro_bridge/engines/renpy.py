@@ -193,14 +193,19 @@ def _check_setting(name: str, value: object) -> object:
 # ---------------------------------------------------------------- text
 
 
-def plain_text(text: object) -> str:
-    """Return *text* as Neuro should read it: substituted, translated, no text tags."""
+def plain_text(text: object, *, substitute: bool = True) -> str:
+    """Return *text* as Neuro should read it, without text tags.
+
+    With *substitute*, it is also translated and its ``[variables]`` are filled
+    in, as the screen shows it (history entries are substituted already).
+    """
     if not isinstance(text, str):
         return "" if text is None else str(text)
-    try:
-        text = renpy.exports.substitute(text)
-    except Exception:  # a caption naming a variable that is gone: show it raw
-        logger.debug("could not substitute %r", text, exc_info=True)
+    if substitute:
+        try:
+            text = renpy.exports.substitute(text)
+        except Exception:  # a caption naming a variable that is gone: show it raw
+            logger.debug("could not substitute %r", text, exc_info=True)
     return str(renpy.exports.filter_text_tags(text, allow=[])).strip()
 
 
@@ -344,8 +349,9 @@ class RenpyNeuro:
         if key == self._last_line:  # some versions call history callbacks twice
             return
         self._last_line = key
-        who = plain_text(entry.who)
-        what = plain_text(entry.what)
+        # The history holds the text as shown: substituted already.
+        who = plain_text(entry.who, substitute=False)
+        what = plain_text(entry.what, substitute=False)
         if not what:
             return
         line = f"{who}: {what}" if who else what
@@ -463,7 +469,7 @@ class RenpyNeuro:
                 "required": ["choice"],
             },
         )
-        query = " ".join(prompt) or "Pick one of the choices on the menu."
+        query = " ".join(prompt) or (self.recent[-1] if self.recent else "") or action.description
 
         def pick(window: _Window, data: Mapping[str, Any]) -> ActionResult:
             caption = data["choice"]
