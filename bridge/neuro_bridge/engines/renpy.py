@@ -273,7 +273,8 @@ class RenpyNeuro:
         # A Ren'Py exception (jump, call, ...) a handler raised, re-raised from
         # the next periodic callback once the handler's result is on its way.
         self._deferred: BaseException | None = None
-        self._last_line: tuple[object, object, object] | None = None
+        # The line last reported as "current" (shown), whose repeat is dropped.
+        self._last_line: tuple[object, object] | None = None
         self._interaction_started = time.monotonic()
         self._advanced_at = 0.0
         self._started = False
@@ -332,7 +333,6 @@ class RenpyNeuro:
     def start_interact(self) -> None:
         """``config.start_interact_callbacks``: track windows, then pump."""
         self._interaction_started = time.monotonic()
-        self._last_line = None
         window = self.window
         if window is not None and renpy.game.context() is window.context:
             if window.state == "waiting":
@@ -344,11 +344,18 @@ class RenpyNeuro:
             self.host.wake()  # end it from the periodic callback
 
     def history(self, entry: Any) -> None:
-        """``config.history_callbacks``: send each line of dialogue once."""
-        key = (entry.who, entry.what, renpy.game.context().current)
-        if key == self._last_line:  # some versions call history callbacks twice
+        """``config.history_callbacks``: send each line of dialogue once.
+
+        Ren'Py 8.1+ reports a line twice: as ``"current"`` when it is shown
+        (``config.history_current_dialogue``), and again when it is dismissed.
+        The first report is sent; the repeat is recognised and dropped.
+        """
+        key = (entry.who, entry.what)
+        shown, self._last_line = self._last_line, None
+        if getattr(entry, "kind", None) == "current":
+            self._last_line = key
+        elif key == shown:
             return
-        self._last_line = key
         # The history holds the text as shown: substituted already.
         who = plain_text(entry.who, substitute=False)
         what = plain_text(entry.what, substitute=False)
