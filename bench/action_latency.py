@@ -173,6 +173,7 @@ async def _run_job(job: Job, websocket: trio_websocket.WebSocketConnection) -> d
         if job.kind == "latency":
             rtts = []
             sent = []
+            numbers = []
             lost = 0
             for i in range(job.count):
                 action_id = f"l{i}"
@@ -185,11 +186,12 @@ async def _run_job(job: Job, websocket: trio_websocket.WebSocketConnection) -> d
                 if action_id in answered:
                     rtts.append(answered[action_id] - sent_at[action_id])
                     sent.append(sent_at[action_id])
+                    numbers.append(i)
                 else:
                     lost += 1
                 # A random gap: actions land at every phase of the game's frame.
                 await trio.sleep(rng.uniform(0.002, 0.022))
-            outcome = {"rtts": rtts, "sent": sent, "lost": lost}
+            outcome = {"rtts": rtts, "sent": sent, "numbers": numbers, "lost": lost}
         elif job.kind == "soak":
             started = time.perf_counter()
             for i in range(job.count):
@@ -274,12 +276,14 @@ def run_game(
     frame_wait: bool,
     soak_count: int = 0,
     busy: list[tuple[float, float]] | None = None,
+    handled: dict[int, float] | None = None,
 ) -> dict[str, float]:
     """Run the pygame game until the server ends the phase; return measurements.
 
     If *busy* is given, the ``(start, end)`` ``perf_counter`` times of every
     rendering and every garbage collection are appended to it (``perf_counter``
-    is the system's monotonic clock, so the server process's times compare).
+    is the system's monotonic clock, so the server process's times compare).  If
+    *handled* is given, it maps each action's ``n`` to when its handler ran.
     """
     pygame.display.init()
     screen = pygame.display.set_mode((640, 480))
@@ -290,6 +294,8 @@ def run_game(
     rss: dict[str, float] = {}
 
     def act(data: dict[str, Any]) -> None:
+        if handled is not None:
+            handled[data["n"]] = time.perf_counter()
         seen[0] += 1
         if soak_count and seen[0] == soak_count // 10:
             gc.collect()
@@ -528,19 +534,22 @@ def main(argv: list[str] | None = None) -> int:
         round_p50: dict[str, list[float]] = {key: [] for key in keys}
         lost = dict.fromkeys(keys, 0)
         busy: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+        handled: dict[str, dict[int, float]] = {"a": {}, "b": {}}
+        #: For (a) and (b): each round trip's part until the handler ran.
+        inbound: dict[str, list[float]] = {"a": [], "b": []}
         render_ms: list[float] = []
         modes: list[tuple[str, str, Callable[[], object], bool]] = [
             ("d", "raw trio-websocket echo", lambda: run_echo(url), False),
             (
                 "a",
                 "pygame 60 FPS, wait_frame()",
-                lambda: run_game(url, frame_wait=True, busy=busy["a"]),
+                lambda: run_game(url, frame_wait=True, busy=busy["a"], handled=handled["a"]),
                 True,
             ),
             (
                 "b",
                 "pygame 60 FPS, clock.tick + pump()",
-                lambda: run_game(url, frame_wait=False, busy=busy["b"]),
+                lambda: run_game(url, frame_wait=False, busy=busy["b"], handled=handled["b"]),
                 True,
             ),
             ("c", "same component, plain trio.run", lambda: run_plain_trio(url), True),
@@ -550,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
             shift = round_number % len(modes)
             for key, _, client, registers in modes[shift:] + modes[:shift]:
                 parent.send(Job("latency", BATCH + WARMUP, wait_register=registers))
+                if key in handled:
+                    handled[key].clear()
                 measured = client()
                 if isinstance(measured, dict):
                     render_ms.append(measured["render_ms"])
@@ -557,6 +568,11 @@ def main(argv: list[str] | None = None) -> int:
                 rtts[key] += outcome["rtts"][WARMUP:]
                 sent[key] += outcome["sent"][WARMUP:]
                 lost[key] += outcome["lost"]
+                if key in handled:
+                    inbound[key] += [
+                        handled[key][n] - at
+                        for n, at in zip(outcome["numbers"][WARMUP:], outcome["sent"][WARMUP:])
+                    ]
                 if outcome["rtts"][WARMUP:]:
                     round_p50[key].append(statistics.median(outcome["rtts"][WARMUP:]))
 
@@ -601,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
         working = [rtt for rtt, flag in zip(rtts[key], flags) if flag]
         print(f"({key}) landed while the game waited:     {describe(waiting)}")
         print(f"    landed while it rendered or ran GC: {describe(working)}")
+        arriving = [part for part, flag in zip(inbound[key], flags) if not flag]
+        leaving = [
+            rtt - part for rtt, part, flag in zip(rtts[key], inbound[key], flags) if not flag
+        ]
+        print(f"    of the former, sent -> handler ran: {describe(arriving)}")
+        print(f"                  handler -> result in: {describe(leaving)}")
     a50, a99 = statistics.median(rtts["a"]), percentile(rtts["a"], 0.99)
     print(
         f"target (a): p50 <= 1.5x echo -> {a50 / echo_p50:.2f}x"
