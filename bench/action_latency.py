@@ -486,8 +486,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def landed_busy(sent: list[float], busy: list[tuple[float, float]]) -> list[bool]:
-    """For each send time, whether the game was rendering or collecting garbage then."""
+def landed_busy(sent: list[float], busy: list[tuple[float, float]]) -> list[float | None]:
+    """For each send time, when the rendering or collection under way then ended.
+
+    ``None`` where the game was not busy (it was waiting for the next frame).
+    """
     merged: list[list[float]] = []
     for begin, end in sorted(busy):
         if merged and begin <= merged[-1][1]:
@@ -495,11 +498,11 @@ def landed_busy(sent: list[float], busy: list[tuple[float, float]]) -> list[bool
         else:
             merged.append([begin, end])
     starts = [begin for begin, _ in merged]
-    flags = []
+    until: list[float | None] = []
     for moment in sent:
         index = bisect.bisect_right(starts, moment) - 1
-        flags.append(index >= 0 and merged[index][1] > moment)
-    return flags
+        until.append(merged[index][1] if index >= 0 and merged[index][1] > moment else None)
+    return until
 
 
 def describe(values: list[float]) -> str:
@@ -612,17 +615,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"rendering workload: {statistics.fmean(render_ms):.2f} ms per frame")
     for key in "ab":
-        flags = landed_busy(sent[key], busy[key])
-        waiting = [rtt for rtt, flag in zip(rtts[key], flags) if not flag]
-        working = [rtt for rtt, flag in zip(rtts[key], flags) if flag]
-        print(f"({key}) landed while the game waited:     {describe(waiting)}")
-        print(f"    landed while it rendered or ran GC: {describe(working)}")
-        arriving = [part for part, flag in zip(inbound[key], flags) if not flag]
+        until = landed_busy(sent[key], busy[key])
+        waiting = [rtt for rtt, end in zip(rtts[key], until) if end is None]
+        working = [rtt for rtt, end in zip(rtts[key], until) if end is not None]
+        rest = [end - at for at, end in zip(sent[key], until) if end is not None]
+        arriving = [part for part, end in zip(inbound[key], until) if end is None]
         leaving = [
-            rtt - part for rtt, part, flag in zip(rtts[key], inbound[key], flags) if not flag
+            rtt - part for rtt, part, end in zip(rtts[key], inbound[key], until) if end is None
         ]
-        print(f"    of the former, sent -> handler ran: {describe(arriving)}")
-        print(f"                  handler -> result in: {describe(leaving)}")
+        print(f"({key}) landed while the game waited:     {describe(waiting)}")
+        print(f"      of which frame in -> handler ran: {describe(arriving)}")
+        print(f"           and handler -> result out:   {describe(leaving)}")
+        print(f"    landed while it rendered or ran GC: {describe(working)}")
+        print(f"      of which that work's remainder:   {describe(rest)}")
     a50, a99 = statistics.median(rtts["a"]), percentile(rtts["a"], 0.99)
     print(
         f"target (a): p50 <= 1.5x echo -> {a50 / echo_p50:.2f}x"
