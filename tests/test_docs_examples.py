@@ -15,9 +15,10 @@ Markdown fence opened with ````` ```python `````)
     running once every force has been answered and it has been quiet for a moment
     (the test then stops it).
 ``console`` / ``shell-session``
-    Lines starting with ``$`` are commands, run in order by ``bash`` in the
-    repository's root with this Python's scripts first on ``PATH``; each must exit
-    with status 0.  The other lines are output, shown to the reader, not compared.
+    Lines starting with ``$`` are commands, run in order by ``bash`` in a new empty
+    directory (what they write stays out of the clone) with this Python's scripts
+    first on ``PATH``; each must exit with status 0.  The other lines are output,
+    shown to the reader, not compared.
 ``sh`` / ``bash`` / ``shell``
     A script, run the same way.
 anything else (``text``, ``json``, ``renpy``, ``gdscript``, a plain ``::`` literal block)
@@ -433,11 +434,11 @@ def test_shown_python_compiles(block: Block) -> None:
 
 
 @pytest.mark.parametrize("block", RUNNABLE_SHELL, ids=_ids(RUNNABLE_SHELL))
-async def test_shell_example_runs(block: Block) -> None:
+async def test_shell_example_runs(block: Block, tmp_path: Path) -> None:
     with trio.fail_after(RUN_LIMIT):
         finished = await trio.run_process(
             ["bash", "-c", _shell_script(block)],
-            cwd=ROOT,
+            cwd=tmp_path,
             env=_environment(),
             capture_stdout=True,
             capture_stderr=True,
