@@ -1,4 +1,5 @@
-"""Test helpers: a scripted Neuro server on 127.0.0.1 (real sockets, trio-websocket).
+"""Test helpers: a scripted Neuro server on 127.0.0.1 (real sockets, trio-websocket),
+a connected component session on it, and the actions the tests share.
 
 Rules for every network test (after trio-websocket's own test suite): listen on
 127.0.0.1 port 0, guard every wait with a timeout, stop every server.
@@ -14,9 +15,38 @@ from typing import Any
 import attrs
 import trio
 import trio_websocket
+from libcomponent.component import Component, Event, ExternalRaiseManager
+
+from neuro_bridge.component import (
+    GRACEFUL_SHUTDOWN_EVENT,
+    IMMEDIATE_SHUTDOWN_EVENT,
+    SPEECH_FINISHED_EVENT,
+    STARTUP_ACKNOWLEDGED_EVENT,
+    UNKNOWN_COMMAND_EVENT,
+)
+from neuro_bridge.protocol import Action
+from neuro_bridge.trio_ws import TrioNeuroAPIComponent
 
 #: Seconds any single wait in a test may take before the test fails.
 WAIT = 10.0
+
+#: The schema of the tests' board-game move: a column from 0 to 6.
+COLUMN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"column": {"type": "integer", "minimum": 0, "maximum": 6}},
+    "required": ["column"],
+}
+
+
+def column_action(name: str = "play", description: str = "Drop a piece") -> Action:
+    """Return an action taking :data:`COLUMN_SCHEMA` (``{"column": 0..6}``)."""
+    return Action(name, description, COLUMN_SCHEMA)
+
+
+#: The shared actions: a move with a parameter and two without.
+PLAY = column_action()
+WAVE = Action("wave", "Wave at chat")
+JUMP = Action("jump", "Jump")
 
 
 @attrs.define(eq=False)
@@ -160,3 +190,96 @@ def action_frame(action_id: str, name: str, data: object = None) -> str:
     if data is not None:
         payload["data"] = data if isinstance(data, str) else json.dumps(data)
     return json.dumps({"command": "action", "data": payload})
+
+
+# ---------------------------------------------------------------- a connected component
+
+GAME = "Component Game"
+
+#: The events a component raises for Neuro's commands.
+RAISED_EVENTS = (
+    STARTUP_ACKNOWLEDGED_EVENT,
+    GRACEFUL_SHUTDOWN_EVENT,
+    IMMEDIATE_SHUTDOWN_EVENT,
+    SPEECH_FINISHED_EVENT,
+    UNKNOWN_COMMAND_EVENT,
+)
+
+
+class Listener(Component):
+    """Collects the events the component raises to the manager."""
+
+    def __init__(self) -> None:
+        super().__init__("listener")
+        self.events: list[tuple[str, Any]] = []
+        self._changed = trio.Event()
+
+    def bind_handlers(self) -> None:
+        for name in RAISED_EVENTS:
+            self.register_handler(name, self._record)
+
+    async def _record(self, event: Event[Any]) -> None:
+        self.events.append((event.name, event.data))
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_count(self, count: int) -> None:
+        with trio.fail_after(WAIT):
+            while len(self.events) < count:
+                await self._changed.wait()
+
+
+@attrs.define
+class Session:
+    """A connected component, the server's side of its connection, and a listener."""
+
+    component: TrioNeuroAPIComponent
+    server: ServerConnection
+    listener: Listener
+    neuro: ScriptedNeuro
+    _next_id: int = 0
+
+    def new_id(self) -> str:
+        self._next_id += 1
+        return f"act-{self._next_id}"
+
+    async def act(self, name: str, data: object = None) -> dict[str, Any]:
+        """Send an ``action`` and return the data of its ``action/result``."""
+        action_id = self.new_id()
+        await self.server.send(action_frame(action_id, name, data))
+        return await self.server.wait_for_result(action_id)
+
+    def results(self, action_id: str) -> list[dict[str, Any]]:
+        return [
+            m["data"]
+            for m in self.server.messages()
+            if m["command"] == "action/result" and m["data"]["id"] == action_id
+        ]
+
+    async def settle(self) -> None:
+        """Round-trip a probe action so everything sent before it has been handled."""
+        probe = self.new_id()
+        await self.server.send(action_frame(probe, "zz-probe-never-registered"))
+        await self.server.wait_for_result(probe)
+
+
+@asynccontextmanager
+async def session(**options: Any) -> AsyncIterator[Session]:
+    """A :class:`TrioNeuroAPIComponent` connected to a :class:`ScriptedNeuro`."""
+    async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
+        manager = ExternalRaiseManager("game", nursery)
+        listener = Listener()
+        manager.add_component(listener)
+        component = TrioNeuroAPIComponent("neuro", GAME, **options)
+        manager.add_component(component)
+        await manager.raise_event(Event("connect", neuro.url))
+        with trio.fail_after(WAIT):
+            await component.wait_for_websocket()
+        assert not component.not_connected
+        server = await neuro.wait_connection()
+        await server.wait_for_command("startup")
+        try:
+            yield Session(component, server, listener, neuro)
+        finally:
+            with trio.fail_after(WAIT):
+                await component.stop()

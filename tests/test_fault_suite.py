@@ -42,26 +42,16 @@ from neuro_bridge.protocol import (
     parse_neuro_message,
 )
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
-from tests.helpers import WAIT, ServerConnection, scripted_neuro
+from tests.helpers import PLAY, WAIT, WAVE, ServerConnection, scripted_neuro
 
 GAME = "Fault Game"
 MIB = 2**20
 
-PLAY = Action(
-    "play",
-    "Drop a piece",
-    {
-        "type": "object",
-        "properties": {"column": {"type": "integer", "minimum": 0, "maximum": 6}},
-        "required": ["column"],
-    },
-)
 SAY = Action(
     "say",
     "Say something",
     {"type": "object", "properties": {"text": {"type": "string", "maxLength": 100}}},
 )
-WAVE = Action("wave", "Wave at chat")
 THINK = Action("think", "Think for a while")  # async and slow: duplicates arrive mid-flight
 
 

@@ -18,18 +18,11 @@ from libcomponent.component import Event, ExternalRaiseManager
 from neuro_bridge.mock import ALL_CHAOS, ChaosKind, MockNeuro, MockSession, rules
 from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError, NeuroCommands
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
+from tests.helpers import column_action
 
 WAIT = 10.0
 
-MOVE = Action(
-    "move",
-    "Drop a piece into a column.",
-    {
-        "type": "object",
-        "properties": {"column": {"type": "integer", "minimum": 0, "maximum": 6}},
-        "required": ["column"],
-    },
-)
+MOVE = column_action("move", "Drop a piece into a column.")
 SAY = Action(
     "say",
     "Say something to chat.",

@@ -28,18 +28,12 @@ from neuro_bridge.component import (
 from neuro_bridge.engines.pygame import CONNECTED_EVENT, PygameHost, PygameNeuro
 from neuro_bridge.protocol import Action, LocalProtocolError
 from tests.engines.server_thread import ServerThread, first_connection, run_frames
-from tests.helpers import action_frame
+from tests.helpers import COLUMN_SCHEMA, action_frame
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tests.helpers import ServerConnection
-
-COLUMN_SCHEMA = {
-    "type": "object",
-    "properties": {"column": {"type": "integer", "minimum": 1, "maximum": 7}},
-    "required": ["column"],
-}
 
 
 @pytest.fixture
