@@ -68,6 +68,10 @@ class _Generate:
 #: Default for ``data`` in :meth:`MockSession.send_action`: generate valid data.
 GENERATE: Final[Any] = _Generate()
 
+#: Seconds before a game's own normal close (code 1000) within which a probe's
+#: missing answer is not judged: the probe and the game's close crossed.
+CLOSE_CROSSING: Final = 0.5
+
 
 def _peer_address(websocket: trio_websocket.WebSocketConnection) -> str:
     """Return the game's address as ``host:port``, or ``"gone"`` if it already left."""
@@ -129,6 +133,8 @@ class MockSession:
         self._shutdown_ready = 0
         self._play_scope: trio.CancelScope | None = None
         self._closed_by_neuro = False
+        # trio time at which the game closed the connection normally, if it did.
+        self._game_quit_at: float | None = None
 
     # ------------------------------------------------------------ state
 
@@ -232,6 +238,8 @@ class MockSession:
                     if reason is None
                     else f"code {reason.code}{' ' + reason.reason if reason.reason else ''}"
                 )
+                if reason is not None and reason.code == 1000 and not self._closed_by_neuro:
+                    self._game_quit_at = trio.current_time()
                 return
             self._receive(frame)
 
@@ -577,8 +585,10 @@ class MockSession:
         Returns:
             The outcome, or ``None`` when the probe cannot apply now (e.g. no
             registered action has a schema with a required key) or Neuro closed
-            the connection before it could be judged.  A game that disconnects
-            before answering has mishandled it.
+            the connection before it could be judged, or the game's own normal
+            close came within :data:`CLOSE_CROSSING` seconds of the probe (they
+            crossed).  A game that disconnects otherwise before answering has
+            mishandled it.
 
         Raises:
             GameDisconnectedError: If the game is not connected when sending.
@@ -594,10 +604,20 @@ class MockSession:
             logger.debug("chaos %s does not apply to game #%d now", kind, self.number)
             return None
         ready_before = self._shutdown_ready
+        sent_at = trio.current_time()
         for frame in probe.frames:
             await self.send(frame)
         await self._await_probe(probe)
         if self._closed_by_neuro:
+            return None
+        quit_at = self._game_quit_at
+        if (
+            probe.action_id is not None
+            and quit_at is not None
+            and quit_at - sent_at < CLOSE_CROSSING
+            and not self.checker.results_for(probe.action_id)
+        ):
+            logger.debug("chaos %s crossed game #%d's close; not judged", kind, self.number)
             return None
         outcome = judge(
             probe,
