@@ -119,6 +119,7 @@ def test_connection_type_is_trio_websocket() -> None:
     "module_name",
     [
         "neuro_bridge.protocol",
+        "neuro_bridge.ledger",
         "neuro_bridge.schema",
         "neuro_bridge.api",
         "neuro_bridge.component",

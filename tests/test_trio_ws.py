@@ -608,7 +608,7 @@ async def test_reregistering_behind_a_queued_unregistration_keeps_action_and_han
             connection = await neuro.wait_connection()
             await connection.wait_for_command("actions/register")
             # Hold the send order so both calls queue up behind it, in this order.
-            async with component._send_lock:
+            async with component._write_lock:
                 nursery.start_soon(component.unregister_actions, ["move"])
                 await trio.testing.wait_all_tasks_blocked()
                 nursery.start_soon(

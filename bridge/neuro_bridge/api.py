@@ -6,20 +6,25 @@ the ``send_*`` methods for every game -> Neuro command, :meth:`read_message`
 dispatching every Neuro -> game command to a ``handle_*`` hook, the registry of
 the actions Neuro currently holds, and the one-force-in-flight rule.
 
-State kept here mirrors what Neuro knows about the game, so it can be restored:
-``startup`` makes Neuro forget every action, so :meth:`send_startup_command`
-always follows it with the registration of every current action (and the pending
-force, if any).  Nothing the game registered is ever silently lost.
+State kept here mirrors what Neuro knows about the game, so it can be restored; it
+lives in a :class:`~neuro_bridge.ledger.SessionLedger` (:attr:`AbstractNeuroAPI.ledger`),
+the same rules the stand-in Neuro applies from its side.  ``startup`` makes Neuro
+forget every action, so :meth:`send_startup_command` always follows it with the
+registration of every current action (and the pending force, if any).  Nothing the
+game registered is ever silently lost.
 """
 
 from __future__ import annotations
 
 import abc
+import collections
 import logging
 from typing import TYPE_CHECKING, Any, Union
 
 import attrs
+import trio
 
+from neuro_bridge.ledger import SessionLedger
 from neuro_bridge.protocol import (
     Action,
     ActionRequested,
@@ -38,6 +43,7 @@ from neuro_bridge.protocol import (
     UnknownCommand,
     check_action_names,
     check_actions,
+    check_force,
     parse_neuro_message,
 )
 
@@ -113,8 +119,58 @@ class ForceRequest:
     frame: str
 
 
+class _WriteTurn:
+    """One writer at a time, in the order they asked: a ``trio.StrictFIFOLock``.
+
+    The same first-come, first-served hand-over, without the lock's per-call
+    owner bookkeeping (every action's result passes through here).  Usable as
+    ``async with``.
+    """
+
+    __slots__ = ("_busy", "_waiting")
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting = trio.lowlevel.ParkingLot()
+
+    def take_nowait(self) -> bool:
+        """Take the turn if nobody has it; return whether it was taken."""
+        if self._busy:
+            return False
+        self._busy = True
+        return True
+
+    async def take(self) -> None:
+        """Wait for the turn (first come, first served)."""
+        if self.take_nowait():
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        await self._waiting.park()  # the releaser hands the turn over
+
+    def release(self) -> None:
+        """Give the turn to the longest waiter, or free it."""
+        if self._waiting:
+            self._waiting.unpark(count=1)  # the turn passes on: still busy
+        else:
+            self._busy = False
+
+    async def __aenter__(self) -> None:
+        await self.take()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()
+
+
 class AbstractNeuroAPI(abc.ABC):
     """The game side of the Neuro API, independent of any websocket library.
+
+    Every ``send_*`` call checks its arguments, commits what it changes to the
+    session's :attr:`ledger` at once (so :attr:`registered_actions` and
+    :attr:`pending_force` answer for it as soon as the call is made), then writes
+    its frame.  Frames go to the socket in the order their calls were made, one
+    writer at a time, first come first served (as under a
+    ``trio.StrictFIFOLock``); a call cancelled while it waits for its turn still
+    has its frame written by the call before it.
 
     Args:
         game_title: The game's display name, sent in every message.
@@ -125,10 +181,13 @@ class AbstractNeuroAPI(abc.ABC):
 
     def __init__(self, game_title: str) -> None:
         self._commands = GameCommands(game_title)
-        self._actions: dict[str, Action] = {}
-        self._pending_force: ForceRequest | None = None
-        # id -> name of every action Neuro sent that is not answered yet.
-        self._unanswered: dict[str, str] = {}
+        self._ledger: SessionLedger[Action, ForceRequest] = SessionLedger()
+        # Live read-only views of the ledger, for the hot paths of subclasses.
+        self._actions: Mapping[str, Action] = self._ledger.actions
+        self._unanswered: Mapping[str, str] = self._ledger.unanswered
+        # Committed frames not yet written, in commit order, and their one writer.
+        self._outgoing: collections.deque[tuple[str, GameCommandKind]] = collections.deque()
+        self._write_lock = _WriteTurn()
 
     # ------------------------------------------------------------ transport
 
@@ -140,23 +199,46 @@ class AbstractNeuroAPI(abc.ABC):
     async def read_from_websocket(self) -> WebsocketMessage:
         """Return the next frame from Neuro."""
 
-    async def _send_frame(
-        self, frame: str, kind: str, commit: Callable[[], str | None] | None = None
-    ) -> None:
-        """Deliver one frame of *kind* (an :class:`OutgoingKind` value).
+    async def _send_frame(self, frame: str, kind: GameCommandKind) -> None:
+        """Write a committed frame after every frame committed before it."""
+        self._outgoing.append((frame, kind))
+        await self._flush()
 
-        *commit*, when given, records the state change the frame announces and
-        returns the frame to send -- rebuilt against the state it found, or ``None``
-        when there is nothing left to send.  It runs right before the write, so a
-        subclass that serialises writes (or re-sends state after a reconnect) sees
-        state and frames in one order.  The default commits and writes at once.
-        """
-        if commit is not None:
-            committed = commit()
-            if committed is None:
-                return
-            frame = committed
+    async def _flush(self) -> None:
+        turn = self._write_lock
+        # Taken without a checkpoint when free, so a cancelled caller still writes
+        # the frame it committed.  When busy, the writer ahead writes every queued
+        # frame, this one included, before it hands over: a cancel while waiting
+        # loses nothing.
+        if not turn.take_nowait():
+            await turn.take()
+        try:
+            while self._outgoing:
+                frame, kind = self._outgoing.popleft()
+                await self._deliver(frame, kind)
+        finally:
+            turn.release()
+
+    async def _deliver(self, frame: str, kind: GameCommandKind) -> None:
+        """Write one frame, in order, in the write turn.  Subclasses may hold it."""
         await self.write_to_websocket(frame)
+
+    def _restoration_frames(self) -> list[tuple[str, GameCommandKind]]:
+        """Return ``startup`` and what makes a fresh Neuro hold the ledger's state.
+
+        The one place that decides what a new connection (or a ``startup``) must
+        re-send: every current action in one ``actions/register``, then the force
+        in flight (see :meth:`~neuro_bridge.ledger.SessionLedger.restoration`).
+        """
+        restoration = self._ledger.restoration()
+        frames = [(self._commands.startup(), GameCommandKind.STARTUP)]
+        if restoration.actions:
+            frames.append(
+                (self._commands.register_actions(restoration.actions), GameCommandKind.REGISTER)
+            )
+        if restoration.force is not None:
+            frames.append((restoration.force.frame, GameCommandKind.FORCE))
+        return frames
 
     # ------------------------------------------------------------ state
 
@@ -165,23 +247,28 @@ class AbstractNeuroAPI(abc.ABC):
         """The game's display name."""
         return self._commands.game
 
+    @property
+    def ledger(self) -> SessionLedger[Action, ForceRequest]:
+        """The session's state as this game has committed it (see :mod:`neuro_bridge.ledger`)."""
+        return self._ledger
+
     def get_registered(self) -> tuple[str, ...]:
         """Return the names of the currently registered actions, oldest first."""
-        return tuple(self._actions)
+        return tuple(self._ledger.actions)
 
     @property
     def registered_actions(self) -> Mapping[str, Action]:
         """The currently registered actions by name (a copy, oldest first)."""
-        return self._actions.copy()
+        return dict(self._ledger.actions)
 
     @property
     def pending_force(self) -> ForceRequest | None:
         """The ``actions/force`` in flight, or ``None``."""
-        return self._pending_force
+        return self._ledger.force
 
     def clear_pending_force(self) -> None:
         """Forget the force in flight, e.g. when the game moved on without it."""
-        self._pending_force = None
+        self._ledger.end_force()
 
     # ------------------------------------------------------------ game -> Neuro
 
@@ -192,21 +279,8 @@ class AbstractNeuroAPI(abc.ABC):
         action is registered again right after it, and a force still in flight is
         sent again after that.
         """
-        await self._send_frame(self._commands.startup(), OutgoingKind.STARTUP)
-        await self._restore_registrations()
-
-    def _registration_frame(self) -> str | None:
-        """Return ``actions/register`` for every current action, or ``None`` if none."""
-        if not self._actions:
-            return None
-        return self._commands.register_actions(list(self._actions.values()))
-
-    async def _restore_registrations(self) -> None:
-        frame = self._registration_frame()
-        if frame is not None:
-            await self._send_frame(frame, OutgoingKind.REGISTER)
-        if self._pending_force is not None:
-            await self._send_frame(self._pending_force.frame, OutgoingKind.FORCE)
+        self._outgoing.extend(self._restoration_frames())
+        await self._flush()
 
     async def send_context(self, message: str, silent: bool = True) -> None:
         """Send ``context``: tell Neuro what is happening.
@@ -215,7 +289,7 @@ class AbstractNeuroAPI(abc.ABC):
             message: Plain text.
             silent: ``False`` lets Neuro answer out loud if she is not busy.
         """
-        await self._send_frame(self._commands.context(message, silent), OutgoingKind.CONTEXT)
+        await self._send_frame(self._commands.context(message, silent), GameCommandKind.CONTEXT)
 
     async def register_actions(self, actions: Sequence[Action]) -> None:
         """Register *actions* with Neuro.
@@ -234,42 +308,26 @@ class AbstractNeuroAPI(abc.ABC):
     async def _register_actions(
         self, actions: Sequence[Action], on_commit: Callable[[], None] | None
     ) -> None:
-        batch = list(actions) if not isinstance(actions, Action) else actions
-        fresh = self._check_new_actions(batch)
-        frame = self._commands.register_actions(fresh) if fresh else ""
-
-        def commit() -> str | None:
-            # The registry may have changed while this frame waited for its turn
-            # (e.g. an unregistration of the same name was queued before it).
-            now_fresh = self._check_new_actions(batch)
-            if on_commit is not None:
-                on_commit()  # may raise to refuse the batch: nothing is recorded then
-            for action in now_fresh:
-                self._actions[action.name] = action
-            if now_fresh == fresh:
-                return frame or None
-            return self._commands.register_actions(now_fresh) if now_fresh else None
-
-        await self._send_frame(frame, OutgoingKind.REGISTER, commit)
+        fresh = self._check_new_actions(actions)
+        if on_commit is not None:
+            on_commit()  # may raise to refuse the batch: nothing is recorded then
+        self._ledger.register(fresh)
+        if fresh:
+            frame = self._commands.register_actions(fresh)
+            await self._send_frame(frame, GameCommandKind.REGISTER)
 
     def _check_new_actions(self, actions: Sequence[Action]) -> list[Action]:
+        """Return the actions of *actions* not yet registered; raise for a conflict."""
         if isinstance(actions, Action):
             raise LocalProtocolError("register_actions takes a sequence of actions")
-        batch = list(actions)
-        if not batch:
-            raise LocalProtocolError("register_actions needs at least one action")
-        check_actions(batch)  # types and duplicate names within the batch
-        fresh = []
-        for action in batch:
-            current = self._actions.get(action.name)
-            if current is None:
-                fresh.append(action)
-            elif current != action:
-                raise LocalProtocolError(
-                    f"action {action.name!r} is already registered with another"
-                    " definition; unregister it first"
-                )
-        return fresh
+        batch = check_actions(actions)  # types and duplicate names within the batch
+        plan = self._ledger.plan_registration(batch)
+        if plan.conflicts:
+            raise LocalProtocolError(
+                f"action {plan.conflicts[0]!r} is already registered with another"
+                " definition; unregister it first"
+            )
+        return list(plan.fresh)
 
     async def unregister_actions(self, action_names: Iterable[str]) -> None:
         """Unregister the actions named; unknown names are harmless.
@@ -282,20 +340,12 @@ class AbstractNeuroAPI(abc.ABC):
             action_names = (action_names,)
         names = check_action_names(action_names)
         frame = self._commands.unregister_actions(names)
-
-        def commit() -> str:
-            for name in names:
-                self._actions.pop(name, None)
-            self._actions_unregistered(names)
-            force = self._pending_force
-            if force is not None and not any(n in self._actions for n in force.action_names):
-                self._pending_force = None
-            return frame
-
-        await self._send_frame(frame, OutgoingKind.UNREGISTER, commit)
+        self._ledger.unregister(names)
+        self._actions_unregistered(names)
+        await self._send_frame(frame, GameCommandKind.UNREGISTER)
 
     def _actions_unregistered(self, names: Sequence[str]) -> None:  # noqa: B027 - optional hook
-        """React to *names* leaving the registry (called in send order).  No-op here."""
+        """React to *names* leaving the registry (called in commit order).  No-op here."""
 
     async def send_force_action(
         self,
@@ -320,38 +370,32 @@ class AbstractNeuroAPI(abc.ABC):
             LocalProtocolError: If a name is not registered or an argument is invalid.
         """
         names = tuple(action_names) if not isinstance(action_names, str) else (action_names,)
-        frame = self._commands.force_actions(
+        forced = check_force(
             query=query,
             action_names=names,
             state=state,
             ephemeral_context=ephemeral_context,
             priority=priority,
         )
-        unknown = [name for name in names if name not in self._actions]
+        unknown = self._ledger.unknown_names(names)
         if unknown:
             raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
-        if self._pending_force is not None:
+        pending = self._ledger.force
+        if pending is not None:
             raise ForceInFlightError(
-                "a force is already in flight for "
-                f"{list(self._pending_force.action_names)}; wait for its result or"
-                " call clear_pending_force()"
+                f"a force is already in flight for {list(pending.action_names)}; wait"
+                " for its result or call clear_pending_force()"
             )
         force = ForceRequest(
-            query=query,
-            action_names=names,
-            state=state,
-            ephemeral_context=ephemeral_context,
-            priority=ForcePriority(priority),
-            frame=frame,
+            query=forced.query,
+            action_names=forced.action_names,
+            state=forced.state,
+            ephemeral_context=forced.ephemeral_context,
+            priority=forced.priority,
+            frame=self._commands.force(forced),
         )
-
-        def commit() -> str:
-            if self._pending_force is not None:  # another task forced meanwhile
-                raise ForceInFlightError("a force was sent while this one waited")
-            self._pending_force = force
-            return frame
-
-        await self._send_frame(frame, OutgoingKind.FORCE, commit)
+        self._ledger.start_force(force)
+        await self._send_frame(force.frame, GameCommandKind.FORCE)
 
     async def send_action_result(
         self,
@@ -369,19 +413,12 @@ class AbstractNeuroAPI(abc.ABC):
             LocalProtocolError: If *success* is false and there is no message.
         """
         frame = self._commands.action_result(id, success, message)
-
-        def commit() -> str:
-            name = self._unanswered.pop(id, None)
-            force = self._pending_force
-            if success and force is not None and name in force.action_names:
-                self._pending_force = None
-            return frame
-
-        await self._send_frame(frame, OutgoingKind.RESULT, commit)
+        self._ledger.answer(id, success)
+        await self._send_frame(frame, GameCommandKind.RESULT)
 
     async def send_shutdown_ready(self) -> None:
         """Send ``shutdown/ready``: progress is saved, the game may be closed."""
-        await self._send_frame(self._commands.shutdown_ready(), OutgoingKind.SHUTDOWN_READY)
+        await self._send_frame(self._commands.shutdown_ready(), GameCommandKind.SHUTDOWN_READY)
 
     # ------------------------------------------------------------ Neuro -> game
 
@@ -403,12 +440,11 @@ class AbstractNeuroAPI(abc.ABC):
     async def dispatch_event(self, event: NeuroEvent) -> None:
         """Run the ``handle_*`` hook for one parsed event (see :meth:`read_message`)."""
         if isinstance(event, ActionRequested):
-            if event.id in self._unanswered:
+            if not self._ledger.action_sent(event.id, event.name):
                 logger.warning(
                     "ignoring action %r: id %r is already being handled", event.name, event.id
                 )
                 return
-            self._unanswered[event.id] = event.name
             await self.handle_action(event)
         elif isinstance(event, InvalidActionMessage):
             action_id = event.action_id
@@ -419,7 +455,7 @@ class AbstractNeuroAPI(abc.ABC):
                 reason = f"{reason} (id {action_id!r} is already being handled)"
                 action_id = None
             elif action_id is not None:
-                self._unanswered[action_id] = ""
+                self._ledger.action_sent(action_id, "")
             if event.wrong_type:
                 raise ActionMessageTypeError(reason, action_id)
             raise ActionMessageError(reason, action_id)
@@ -441,9 +477,7 @@ class AbstractNeuroAPI(abc.ABC):
 
     def forget_unanswered(self) -> list[str]:
         """Forget every unanswered action id (their connection is gone); return them."""
-        stale = list(self._unanswered)
-        self._unanswered.clear()
-        return stale
+        return self._ledger.forget_unanswered()
 
     def is_unanswered(self, action_id: str) -> bool:
         """Return whether Neuro's action *action_id* still awaits its result."""
@@ -464,9 +498,10 @@ class AbstractNeuroAPI(abc.ABC):
         Only the actions: a force in flight is still Neuro's, and sending it again
         would put a second force in flight.
         """
-        frame = self._registration_frame()
-        if frame is not None:
-            await self._send_frame(frame, OutgoingKind.REGISTER)
+        actions = self._ledger.restoration().actions
+        if actions:
+            frame = self._commands.register_actions(actions)
+            await self._send_frame(frame, GameCommandKind.REGISTER)
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
         """Handle ``shutdown/graceful``.  The default logs it; override to save and leave.

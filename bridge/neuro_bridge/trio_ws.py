@@ -49,7 +49,7 @@ import random
 import ssl
 import sys
 import urllib.parse
-from typing import TYPE_CHECKING, Callable, Final
+from typing import TYPE_CHECKING, Final
 
 import attrs
 import h11
@@ -352,8 +352,6 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         # Counts frames asked for, to restore held frames and the force in order.
         self._sequence = 0
         self._force_sequence = 0
-        # Serialises writes, so a reconnect's restoration goes out before anything else.
-        self._send_lock = trio.Lock()
         # A connection that is open but not yet restored takes no ordinary frames.
         self._ready = connection is not None
         self._first_attempt = trio.Event()
@@ -630,23 +628,24 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         await self._read_loop()
 
     async def _restore_after_connect(self) -> None:
-        async with self._send_lock:
-            await self.write_to_websocket(self._commands.startup())
-            registration = self._registration_frame()
-            if registration is not None:
-                await self.write_to_websocket(registration)
+        async with self._write_lock:
+            # Frames committed before this connection was ready: held, dropped, or
+            # (registrations, the force) part of the restoration below.
+            while self._outgoing:
+                await self._deliver(*self._outgoing.popleft())
             # Queued frames and the force in flight go out in the order they were
             # asked for.
-            force = self._pending_force
-            while self._outbox:
-                sequence, frame = self._outbox[0]
-                if force is not None and sequence > self._force_sequence:
-                    await self.write_to_websocket(force.frame)
-                    force = None
+            for frame, kind in self._restoration_frames():
+                while kind is OutgoingKind.FORCE and self._outbox:
+                    sequence, held = self._outbox[0]
+                    if sequence > self._force_sequence:
+                        break
+                    await self.write_to_websocket(held)
+                    self._outbox.popleft()
                 await self.write_to_websocket(frame)
+            while self._outbox:
+                await self.write_to_websocket(self._outbox[0][1])
                 self._outbox.popleft()
-            if force is not None:
-                await self.write_to_websocket(force.frame)
             self._ready = True
 
     def _heard(self) -> tuple[int, int]:
@@ -755,30 +754,22 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
 
     # ------------------------------------------------------------ sending
 
-    async def _send_frame(
-        self, frame: str, kind: str, commit: Callable[[], str | None] | None = None
-    ) -> None:
-        async with self._send_lock:
-            if commit is not None:
-                committed = commit()
-                if committed is None:
+    async def _deliver(self, frame: str, kind: OutgoingKind) -> None:
+        self._sequence += 1
+        if kind is OutgoingKind.FORCE:
+            self._force_sequence = self._sequence
+        websocket = self._websocket
+        if websocket is not None and self._ready:
+            try:
+                await self.write_to_websocket(frame)
+            except trio_websocket.ConnectionClosed:
+                pass
+            else:
+                # A write can race the reader noticing a dead peer and still
+                # "succeed" into the socket buffer; then it went nowhere.
+                if websocket.closed is None or websocket.closed.code != 1006:
                     return
-                frame = committed
-            self._sequence += 1
-            if kind == OutgoingKind.FORCE:
-                self._force_sequence = self._sequence
-            websocket = self._websocket
-            if websocket is not None and self._ready:
-                try:
-                    await self.write_to_websocket(frame)
-                except trio_websocket.ConnectionClosed:
-                    pass
-                else:
-                    # A write can race the reader noticing a dead peer and still
-                    # "succeed" into the socket buffer; then it went nowhere.
-                    if websocket.closed is None or websocket.closed.code != 1006:
-                        return
-            self._hold(frame, kind)
+        self._hold(frame, kind)
 
     def _hold(self, frame: str, kind: str) -> None:
         """Keep or drop a frame that could not be sent (see the module docstring)."""

@@ -5,8 +5,10 @@ with no I/O (in the manner of h11): the caller feeds it every frame the game sen
 (:meth:`~ConformanceChecker.receive`) and every frame Neuro sent
 (:meth:`~ConformanceChecker.neuro_sent`), tells it the time, and gets back
 :class:`~neuro_bridge.mock.records.Finding` objects for each broken rule.  It keeps
-the state the rules need: the registered actions, the force in flight and the
-actions that still await a result.
+the state the rules need -- the registered actions, the force in flight and the
+actions that still await a result -- in a :class:`~neuro_bridge.ledger.SessionLedger`,
+the same rules the game side applies; it reads the game's frames with
+:func:`~neuro_bridge.protocol.read_game_frame`.
 
 Every rule has an id (a module constant) and an entry in :data:`RULES` with a
 summary and a default hint.  The rules follow ``NEURO_API.md``; they are written so
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from neuro_bridge.ledger import SessionLedger, apply_game_event
 from neuro_bridge.mock.records import (
     Finding,
     ForceRecord,
@@ -275,10 +278,8 @@ class ConformanceChecker:
         self.connection = connection
         #: The game title from the first message that had one.
         self.game: str | None = None
-        #: The actions Neuro holds for the game, by name.
-        self.registered: dict[str, RegisteredAction] = {}
-        #: The force in flight, or ``None``.
-        self.force: ForceRecord | None = None
+        #: The session's state as Neuro sees it: the same rules the game applies.
+        self.ledger: SessionLedger[RegisteredAction, ForceRecord] = SessionLedger()
         #: Every well-formed result, in arrival order.
         self.results: list[ResultRecord] = []
         #: Every finding so far, in order.
@@ -286,6 +287,16 @@ class ConformanceChecker:
         self._frames = 0
         self._forces = 0
         self._pending: dict[str, _Pending] = {}
+
+    @property
+    def registered(self) -> Mapping[str, RegisteredAction]:
+        """The actions Neuro holds for the game, by name (a live, read-only view)."""
+        return self.ledger.actions
+
+    @property
+    def force(self) -> ForceRecord | None:
+        """The force in flight, or ``None``."""
+        return self.ledger.force
 
     # ------------------------------------------------------------ Neuro side
 
@@ -309,6 +320,7 @@ class ConformanceChecker:
             return
         name = data.get("name")
         name = name if isinstance(name, str) else repr(name)
+        self.ledger.action_sent(action_id, name)
         pending = self._pending.get(action_id)
         if pending is None:
             self._pending[action_id] = _Pending(name, now + self.result_timeout)
@@ -319,8 +331,7 @@ class ConformanceChecker:
 
     def end_force(self) -> ForceRecord | None:
         """End the force in flight (Neuro gave up on it); return it."""
-        force, self.force = self.force, None
-        return force
+        return self.ledger.end_force()
 
     def next_deadline(self) -> float | None:
         """Return when the next unanswered action times out, or ``None``."""
@@ -371,19 +382,27 @@ class ConformanceChecker:
         for problem in event.problems:
             self._add(problem.kind.value, problem.message)
         outcome: dict[str, Any] = {}
-        if isinstance(event, GameStarted):
-            self.registered.clear()
-            ended = self.end_force()
-            if ended is not None:
-                outcome["force_ended"] = ended
-        elif isinstance(event, ActionsRegistered):
-            self._register(event, outcome)
+        record = None
+        if isinstance(event, ActionsForced):
+            record = self._check_force(event)
+        transition = apply_game_event(self.ledger, event, record)
+        for name in transition.conflicts:
+            self._add(
+                DUPLICATE_REGISTRATION,
+                f"action {name!r} registered again with another definition;"
+                " Neuro keeps the first one",
+            )
+        if isinstance(event, ActionsRegistered):
+            outcome["registered"] = transition.registered
         elif isinstance(event, ActionsUnregistered):
-            self._unregister(event, outcome)
-        elif isinstance(event, ActionsForced):
-            self._force(event, outcome)
+            outcome["unregistered"] = transition.unregistered
         elif isinstance(event, ActionResultSent):
-            self._result(event, now, outcome)
+            outcome["result"] = self._result(event, now)
+        if transition.force_started is not None:
+            self._forces += 1
+            outcome["force"] = transition.force_started
+        if transition.force_ended is not None:
+            outcome["force_ended"] = transition.force_ended
         if self._frames == 1 and not isinstance(event, GameStarted):
             self._add(
                 STARTUP_NOT_FIRST, f"the first message was {read.command or read.text[:40]!r}"
@@ -396,32 +415,10 @@ class ConformanceChecker:
             **outcome,
         )
 
-    def _register(self, event: ActionsRegistered, outcome: dict[str, Any]) -> None:
-        added = []
-        for action in event.actions:
-            current = self.registered.get(action.name)
-            if current is None:
-                self.registered[action.name] = action
-                added.append(action.name)
-            elif current != action:
-                self._add(
-                    DUPLICATE_REGISTRATION,
-                    f"action {action.name!r} registered again with another definition;"
-                    " Neuro keeps the first one",
-                )
-        outcome["registered"] = tuple(added)
-
-    def _unregister(self, event: ActionsUnregistered, outcome: dict[str, Any]) -> None:
-        names = event.action_names
-        gone = tuple(name for name in names if self.registered.pop(name, None) is not None)
-        outcome["unregistered"] = gone
-        force = self.force
-        if force is not None and not any(n in self.registered for n in force.action_names):
-            outcome["force_ended"] = self.end_force()
-
-    def _force(self, event: ActionsForced, outcome: dict[str, Any]) -> None:
+    def _check_force(self, event: ActionsForced) -> ForceRecord:
+        """Report the force rules *event* breaks; return the record to keep for it."""
         names = list(event.action_names)
-        unknown = [name for name in names if name not in self.registered]
+        unknown = self.ledger.unknown_names(names)
         if unknown:
             self._add(FORCE_UNREGISTERED, f"actions/force names unregistered actions {unknown}")
         if self.force is not None:
@@ -430,29 +427,23 @@ class ConformanceChecker:
                 f"actions/force for {names} while the force for"
                 f" {list(self.force.action_names)} is still in flight",
             )
-        if unknown and len(unknown) == len(names):
-            return
-        self._forces += 1
-        self.force = ForceRecord(
+        return ForceRecord(
             query=event.query,
             action_names=event.action_names,
             state=event.state,
             ephemeral_context=event.ephemeral_context,
             priority=event.priority.value,
-            number=self._forces,
+            number=self._forces + 1,
         )
-        outcome["force"] = self.force
 
-    def _result(self, event: ActionResultSent, now: float, outcome: dict[str, Any]) -> None:
+    def _result(self, event: ActionResultSent, now: float) -> ResultRecord:
         action_id = event.id
-        success = event.success
-        result = ResultRecord(id=action_id, success=success, message=event.message, time=now)
+        result = ResultRecord(id=action_id, success=event.success, message=event.message, time=now)
         self.results.append(result)
-        outcome["result"] = result
         pending = self._pending.get(action_id)
         if pending is None:
             self._add(RESULT_UNKNOWN_ID, f"result for id {action_id!r}, which Neuro never sent")
-            return
+            return result
         pending.answers += 1
         if pending.expired:
             self._add(
@@ -464,9 +455,7 @@ class ConformanceChecker:
                 RESULT_DUPLICATE,
                 f"result number {pending.answers} for {pending.name!r} (id {action_id!r})",
             )
-        force = self.force
-        if success and force is not None and pending.name in force.action_names:
-            outcome["force_ended"] = self.end_force()
+        return result
 
     # ------------------------------------------------------------ findings
 
