@@ -102,6 +102,37 @@ async def test_bundle_alone_plays_a_round_trip(
     mock_neuro.assert_conforms()
 
 
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+sys.path.insert(0, sys.argv[1])
+import neuro_bridge
+engines = {"renpy", "pygame_sdl2"}  # engine modules may need their engine, nothing else
+for module in pkgutil.walk_packages(neuro_bridge.__path__, "neuro_bridge."):
+    try:
+        importlib.import_module(module.name)
+    except ModuleNotFoundError as exc:
+        if exc.name.split(".")[0] not in engines:
+            raise
+print(sorted(sys.modules))
+"""
+
+
+@pytest.mark.parametrize("version", PYTHONS)
+async def test_every_bundled_module_imports_alone(version: str, renpy_bundle: Path) -> None:
+    python = find_python(version)
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [python, "-I", "-S", "-c", IMPORT_ALL, str(renpy_bundle / "lib")],
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    loaded = done.stdout.decode()
+    assert "'neuro_bridge.trio_ws'" in loaded
+    assert "cryptography" not in loaded
+
+
 def make_game(root: Path) -> Path:
     (root / "game").mkdir(parents=True)
     (root / "game" / "script.rpy").write_text("label start:\n    return\n", encoding="utf-8")

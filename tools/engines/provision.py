@@ -35,6 +35,7 @@ else 0 after a warning: outside CI the engine tests then skip with the reason.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import fcntl
 import json
 import logging
@@ -260,11 +261,12 @@ def apt_download(scratch: Path, suite: str, packages: list[str]) -> list[Path]:
 
 
 def unpack(debs: list[Path], root: Path) -> None:
-    """Extract every ``.deb`` into ``root`` (no maintainer scripts run)."""
+    """Extract every ``.deb`` into ``root`` (no maintainer scripts run), a few at a time."""
     log(f"unpacking {len(debs)} packages")
     root.mkdir(parents=True, exist_ok=True)
-    for deb in debs:
-        run(["dpkg-deb", "-x", str(deb), str(root)])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        # list() waits for them all and re-raises the first failure.
+        list(pool.map(lambda deb: run(["dpkg-deb", "-x", str(deb), str(root)]), debs))
 
 
 def deb_version(debs: list[Path], package: str) -> str:
