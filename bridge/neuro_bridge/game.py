@@ -65,6 +65,8 @@ from neuro_bridge.protocol import (
     GameCommands,
     LocalProtocolError,
     check_action_name,
+    check_context,
+    check_force,
 )
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent, check_url, default_url
 
@@ -554,7 +556,7 @@ class NeuroGame:
             CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
 
         """
-        self._commands.context(message, silent)  # validates
+        check_context(message, silent)
 
         async def send() -> None:
             # Through the component's event, awaited, so contexts keep their order.
@@ -597,7 +599,7 @@ class NeuroGame:
 
         """
         names = (action_names,) if isinstance(action_names, str) else tuple(action_names)
-        self._commands.force_actions(
+        check_force(
             query=query,
             action_names=names,
             state=state,
