@@ -34,6 +34,11 @@ component.  They work before :meth:`NeuroGame.start` and while disconnected: the
 component restores registrations and forces after each (re)connect and holds
 context until then (see :mod:`neuro_bridge.trio_ws`).
 
+**Action windows** (:class:`ActionWindow`, from :meth:`NeuroGame.action_window`)
+group context, actions and a force (now, after a delay, or when a condition
+first holds) into one moment that ends on the first successful action, a timed
+end, or :meth:`ActionWindow.close`, unregistering its actions together.
+
 **Handlers** return what :data:`~neuro_bridge.component.HandlerReturn` allows;
 :func:`~neuro_bridge.component.to_action_result` turns it into the result.  An
 exception's text is logged, never sent to Neuro; raise
@@ -43,10 +48,15 @@ exception's text is logged, never sent to Neuro; raise
 from __future__ import annotations
 
 import collections
+import contextlib
+import enum
 import inspect
 import logging
+import math
+import time
 from typing import TYPE_CHECKING, Any, Callable, Final, TypeVar, cast
 
+import attrs
 import trio
 from libcomponent.component import Component, Event, ExternalRaiseManager
 
@@ -84,8 +94,11 @@ __all__ = [
     "GRACEFUL_STOP_TIMEOUT",
     "ActionFailedError",
     "ActionResult",
+    "ActionWindow",
     "CommandQueueFullError",
     "NeuroGame",
+    "WindowEnd",
+    "WindowState",
 ]
 
 logger = logging.getLogger(__name__)
@@ -122,6 +135,13 @@ class _GameComponent(TrioNeuroAPIComponent):
         self._result_sent = trio.Event()
         #: The action whose (sync) handler is running or whose result is being sent.
         self.current_action: ActionRequested | None = None
+        #: Called with the names each unregistration commits.
+        self.on_unregistered: Callable[[Sequence[str]], None] | None = None
+
+    def _actions_unregistered(self, names: Sequence[str]) -> None:
+        super()._actions_unregistered(names)
+        if self.on_unregistered is not None:
+            self.on_unregistered(names)
 
     async def handle_action(self, action: ActionRequested) -> None:
         self.current_action = action
@@ -208,12 +228,22 @@ class _Tracked:
     component can tell "the same handler again" from "another handler".
     """
 
-    __slots__ = ("game", "handler", "name")
+    __slots__ = ("game", "handler", "leaves", "listener", "name")
 
-    def __init__(self, game: NeuroGame, name: str, handler: ActionHandler) -> None:
+    def __init__(
+        self,
+        game: NeuroGame,
+        name: str,
+        handler: ActionHandler,
+        leaves: tuple[str, ...] = (),
+        listener: Callable[[ActionResult], None] | None = None,
+    ) -> None:
         self.game = game
         self.name = name
         self.handler = handler
+        #: Names unregistered when this action succeeds (one-shot, group).
+        self.leaves = leaves
+        self.listener = listener
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _Tracked):
@@ -226,13 +256,23 @@ class _Tracked:
     def __repr__(self) -> str:
         return f"<{self.name!r} handler {self.handler!r}>"
 
+    def _answered(self, force: ForceRequest | None, value: object) -> ActionResult:
+        result = self.game._note_answer(self.name, force, value)
+        if result.success and self.leaves:
+            # Unregistered before the result: from now on, registering them
+            # again (the next turn) is a fresh registration.
+            self.game._leaving.update(self.leaves)
+        if self.listener is not None:
+            self.listener(result)
+        return result
+
     async def _noted(self, force: ForceRequest | None, awaitable: Awaitable[Any]) -> ActionResult:
         try:
             value = await awaitable
         except BaseException as exc:  # raised, or cancelled (too slow): a failure
             self.game._note_answer(self.name, force, None, exc)
             raise
-        return self.game._note_answer(self.name, force, value)
+        return self._answered(force, value)
 
 
 class _TrackedSync(_Tracked):
@@ -247,7 +287,7 @@ class _TrackedSync(_Tracked):
             raise
         if inspect.isawaitable(value):  # a sync callable that returned a coroutine
             return self._noted(force, value)
-        return self.game._note_answer(self.name, force, value)
+        return self._answered(force, value)
 
 
 class _TrackedAsync(_Tracked):
@@ -328,6 +368,11 @@ class NeuroGame:
         self._failed_force: ForceRequest | None = None
         # Set when the command task has drained the closed channel (shutdown).
         self._commands_done = trio.Event()
+        # Open action windows, polled on every pump.
+        self._windows: list[ActionWindow] = []
+        # Names a successful one-shot or group action is about to unregister.
+        self._leaving: set[str] = set()
+        self._component.on_unregistered = self._leaving.difference_update
 
     # ------------------------------------------------------------ state
 
@@ -414,11 +459,28 @@ class NeuroGame:
         self._register(actions, one_shot=True, group=True)
 
     def _register(
-        self, actions: Sequence[tuple[Action, ActionHandler]], *, one_shot: bool, group: bool
+        self,
+        actions: Sequence[tuple[Action, ActionHandler]],
+        *,
+        one_shot: bool,
+        group: bool,
+        listener: Callable[[ActionResult], None] | None = None,
     ) -> None:
         pairs = list(actions)
         self._check_new(pairs)
-        wrapped = [(action, self._track(action.name, handler)) for action, handler in pairs]
+        names = tuple(action.name for action, _ in pairs)
+        wrapped = [
+            (
+                action,
+                self._track(
+                    action.name,
+                    handler,
+                    names if group else (action.name,) if one_shot else (),
+                    listener,
+                ),
+            )
+            for action, handler in pairs
+        ]
         batch = {action.name: (action, handler) for action, handler in pairs}
         component = self._component
 
@@ -462,6 +524,8 @@ class NeuroGame:
         queued = self._queued_ops.get(name)
         if queued:
             return queued[-1]
+        if name in self._leaving:
+            return None
         action = self._component.registered_actions.get(name)
         if action is None:
             return None
@@ -511,11 +575,17 @@ class NeuroGame:
                 if not queued:
                     del self._queued_ops[name]
 
-    def _track(self, name: str, handler: ActionHandler) -> ActionHandler:
+    def _track(
+        self,
+        name: str,
+        handler: ActionHandler,
+        leaves: tuple[str, ...],
+        listener: Callable[[ActionResult], None] | None,
+    ) -> ActionHandler:
         """Wrap *handler* to track answers to the pending force (see :meth:`force`)."""
         if is_async_callable(handler):
-            return _TrackedAsync(self, name, handler)
-        return _TrackedSync(self, name, handler)
+            return _TrackedAsync(self, name, handler, leaves, listener)
+        return _TrackedSync(self, name, handler, leaves, listener)
 
     def _answering_force(self, name: str) -> ForceRequest | None:
         force = self._component.pending_force
@@ -545,6 +615,15 @@ class NeuroGame:
             else:
                 self._failed_force = force
         return result
+
+    def action_window(self, *, on_end: Callable[[WindowEnd], object] | None = None) -> ActionWindow:
+        """Return a new :class:`ActionWindow` of this game, to build and open.
+
+        Args:
+            on_end: Called with the :class:`WindowEnd` once the window has ended.
+
+        """
+        return ActionWindow(self, on_end=on_end)
 
     # ------------------------------------------------------------ messages
 
@@ -785,7 +864,8 @@ class NeuroGame:
         """Run trio's pending work on this (host) thread; return how many steps ran.
 
         Cheap when idle; call once per frame (or when the host's wake arrives).
-        Handlers and callbacks run in here.
+        Handlers and callbacks run in here, and each open :class:`ActionWindow`
+        checks its clocks and force condition.
 
         Args:
             budget: Seconds trio may run; :attr:`pump_budget` by default.
@@ -800,6 +880,10 @@ class NeuroGame:
             RuntimeError: Called from another thread.
 
         """
+        if self._windows:
+            now = time.monotonic()
+            for window in list(self._windows):
+                window._poll(now)
         runner = self.runner
         if not runner.pending():
             # The idle fast path (most frames): nothing queued means nothing to
@@ -831,3 +915,324 @@ class NeuroGame:
         self.runner.shutdown(timeout, grace=min(GRACEFUL_STOP_TIMEOUT, timeout / 2))
         self._queued_forces = 0
         self._queued_ops.clear()
+        self._leaving.clear()
+
+
+class WindowState(enum.Enum):
+    """Where an :class:`ActionWindow` is in its life."""
+
+    #: Being built: context, actions, force and end may still be set.
+    BUILDING = "building"
+    #: Open: its actions are registered; its force (if any) is not sent yet.
+    OPEN = "open"
+    #: Open, and its force has been sent.
+    FORCED = "forced"
+    #: Over: its actions are unregistered (see :class:`WindowEnd` for why).
+    ENDED = "ended"
+
+
+class WindowEnd(enum.Enum):
+    """Why an :class:`ActionWindow` ended."""
+
+    #: One of its actions succeeded.
+    SUCCESS = "success"
+    #: Its end time (:meth:`ActionWindow.set_end`) came first.
+    TIMEOUT = "timeout"
+    #: The game called :meth:`ActionWindow.close`.
+    CLOSED = "closed"
+
+
+@attrs.frozen(kw_only=True)
+class _WindowForce:
+    query: str
+    state: str | None
+    ephemeral_context: bool
+    priority: ForcePriority
+    after: float
+    when: Callable[[], object] | None
+
+
+class ActionWindow:
+    """A moment when Neuro may act: context, a set of actions, an optional force, one end.
+
+    Build it (:meth:`add_action` / :meth:`action`, :meth:`set_context`,
+    :meth:`set_force`, :meth:`set_end`), then :meth:`open` it: the context is
+    sent and the actions are registered together.  The window ends -- once --
+    on the first of:
+
+    * a **successful action** of the window (its actions are unregistered
+      before that result is sent, so Neuro cannot pick a second one),
+    * its **end time** (:meth:`set_end`), or
+    * :meth:`close` from the game;
+
+    and then every action of the window still registered is unregistered in one
+    message, which also ends the window's force if it is in flight.  A failed
+    action (bad data, a handler returning failure) leaves the window open, and a
+    forced one is retried by Neuro.
+
+    **The force** (:meth:`set_force`) goes out at :meth:`open`, after a delay, or
+    the first time a condition holds -- checked on every
+    :meth:`NeuroGame.pump`, so on every frame.  A window never puts a second
+    force in flight: when its force is due while another force (the game's, or
+    another window's) is pending, it **waits** and sends its own as soon as that
+    one has ended, still only if the window is open.  Times are measured on the
+    host thread at each pump (``time.monotonic``), so they are as precise as the
+    game's frame rate.
+
+    **Reconnects** change nothing: the registrations and the force in flight
+    are restored by the component on every connection, and the window's clock
+    and state live in the game.  The context is a message: it is sent once, at
+    :meth:`open` (held while offline and delivered on the next connection).
+
+    All methods belong to the host thread; handlers run inside
+    :meth:`NeuroGame.pump`.  Create windows with :meth:`NeuroGame.action_window`.
+
+    Args:
+        game: The :class:`NeuroGame` the window belongs to.
+        on_end: Called with the :class:`WindowEnd` once the window has ended (an
+            exception from it is logged).
+
+    """
+
+    def __init__(
+        self, game: NeuroGame, *, on_end: Callable[[WindowEnd], object] | None = None
+    ) -> None:
+        self.game = game
+        self.on_end = on_end
+        self._state = WindowState.BUILDING
+        self._end_reason: WindowEnd | None = None
+        self._pairs: list[tuple[Action, ActionHandler]] = []
+        self._context: tuple[str, bool] | None = None
+        self._force: _WindowForce | None = None
+        self._force_due = False
+        self._end_after: float | None = None
+        self._opened_at = 0.0
+
+    # ------------------------------------------------------------ building
+
+    @property
+    def state(self) -> WindowState:
+        """Where the window is in its life."""
+        return self._state
+
+    @property
+    def end_reason(self) -> WindowEnd | None:
+        """Why the window ended, or ``None`` while it has not."""
+        return self._end_reason
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """The names of the window's actions, in the order they were added."""
+        return tuple(action.name for action, _ in self._pairs)
+
+    def _check_building(self, what: str) -> None:
+        if self._state is not WindowState.BUILDING:
+            raise RuntimeError(f"cannot {what}: the window is {self._state.value}")
+
+    def add_action(self, action: Action, handler: ActionHandler) -> None:
+        """Add *action*, performed by *handler* (as for :meth:`NeuroGame.add_action`).
+
+        Raises:
+            RuntimeError: The window is already open or over.
+            LocalProtocolError: *action* is not an Action, or its name is in the
+                window already.
+            TypeError: *handler* is not callable.
+
+        """
+        self._check_building("add an action")
+        if not isinstance(action, Action):
+            raise LocalProtocolError(f"expected an Action, got {action!r}")
+        if not callable(handler):
+            raise TypeError(f"the handler for {action.name!r} is not callable: {handler!r}")
+        if action.name in self.action_names:
+            raise LocalProtocolError(f"action {action.name!r} is in the window already")
+        self._pairs.append((action, handler))
+
+    def action(
+        self, name: str, description: str, schema: dict[str, Any] | None = None
+    ) -> Callable[[H], H]:
+        """Decorate a handler to add it as action *name* (see :meth:`add_action`)."""
+        action = Action(name, description, schema)
+
+        def decorator(handler: H) -> H:
+            self.add_action(action, handler)
+            return handler
+
+        return decorator
+
+    def set_context(self, message: str, silent: bool = True) -> None:
+        """Send *message* as context when the window opens (see :meth:`NeuroGame.send_context`).
+
+        Raises:
+            RuntimeError: The window is already open or over.
+            LocalProtocolError: *message* is not a str or *silent* not a bool.
+
+        """
+        self._check_building("set the context")
+        self.game._commands.context(message, silent)  # validates
+        self._context = (message, silent)
+
+    def set_force(
+        self,
+        query: str,
+        *,
+        state: str | None = None,
+        ephemeral_context: bool = False,
+        priority: ForcePriority | str = ForcePriority.LOW,
+        after: float = 0.0,
+        when: Callable[[], object] | None = None,
+    ) -> None:
+        """Force Neuro to pick one of the window's actions once the window is open.
+
+        The force is due *after* seconds from :meth:`open` (at once by default)
+        and, with *when*, the first time ``when()`` is true from then on
+        (checked on every pump; an exception from it is logged and counts as
+        false).  A due force waits while another force is pending (see the
+        class docstring).
+
+        Args:
+            query: What Neuro should do now.
+            state: The game state as text.
+            ephemeral_context: Forget *state* and *query* after answering.
+            priority: How urgent, see :class:`~neuro_bridge.protocol.ForcePriority`.
+            after: Seconds from :meth:`open` before the force may go out.
+            when: A condition that must also hold once.
+
+        Raises:
+            RuntimeError: The window is already open or over.
+            LocalProtocolError: An argument is invalid.
+            ValueError: *after* is negative or not a number.
+            TypeError: *when* is not callable.
+
+        """
+        self._check_building("set the force")
+        self.game._commands.force_actions(  # validates; the names come at open()
+            query=query,
+            action_names=("x",),
+            state=state,
+            ephemeral_context=ephemeral_context,
+            priority=priority,
+        )
+        _check_seconds("after", after, allow_zero=True)
+        if when is not None and not callable(when):
+            raise TypeError(f"when must be callable, not {when!r}")
+        self._force = _WindowForce(
+            query=query,
+            state=state,
+            ephemeral_context=ephemeral_context,
+            priority=ForcePriority(priority),
+            after=float(after),
+            when=when,
+        )
+
+    def set_end(self, after: float) -> None:
+        """End the window *after* seconds from :meth:`open`, if nothing ended it first.
+
+        Raises:
+            RuntimeError: The window is already open or over.
+            ValueError: *after* is not a positive number.
+
+        """
+        self._check_building("set the end")
+        _check_seconds("after", after, allow_zero=False)
+        self._end_after = float(after)
+
+    # ------------------------------------------------------------ running
+
+    def open(self) -> None:
+        """Send the context, register the actions, and start the clocks.
+
+        An immediate force is queued at once.
+
+        Raises:
+            RuntimeError: The window is already open or over, or has no action.
+            LocalProtocolError: An action's name is registered with another
+                definition or handler.
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+        self._check_building("open the window")
+        if not self._pairs:
+            raise RuntimeError("an action window needs at least one action")
+        game = self.game
+        game._register(self._pairs, one_shot=True, group=True, listener=self._answered)
+        if self._context is not None:
+            game.send_context(*self._context)
+        self._state = WindowState.OPEN
+        self._opened_at = time.monotonic()
+        game._windows.append(self)
+        self._poll(self._opened_at)
+
+    def close(self) -> None:
+        """End the window now (:attr:`WindowEnd.CLOSED`); a no-op once it has ended.
+
+        A window closed before :meth:`open` never registers anything.
+        """
+        if self._state is WindowState.ENDED:
+            return
+        self._end(WindowEnd.CLOSED, unregister=self._state is not WindowState.BUILDING)
+
+    def _answered(self, result: ActionResult) -> None:
+        """End the window if one of its handlers succeeded (called inside pump)."""
+        if result.success and self._state in (WindowState.OPEN, WindowState.FORCED):
+            # The group's registration unregisters every action before the result.
+            self._end(WindowEnd.SUCCESS, unregister=False)
+
+    def _poll(self, now: float) -> None:
+        """Check the clocks and the condition (the game calls this on every pump)."""
+        elapsed = now - self._opened_at
+        if self._end_after is not None and elapsed >= self._end_after:
+            self._end(WindowEnd.TIMEOUT, unregister=True)
+            return
+        force = self._force
+        if force is None or self._state is not WindowState.OPEN or elapsed < force.after:
+            return
+        if not self._force_due:
+            if force.when is not None:
+                try:
+                    if not force.when():
+                        return
+                except Exception:
+                    logger.exception("the force condition of an action window raised")
+                    return
+            self._force_due = True
+        game = self.game
+        if game.force_pending:
+            return  # never a second force in flight: wait for that one to end
+        game.force(
+            force.query,
+            self.action_names,
+            state=force.state,
+            ephemeral_context=force.ephemeral_context,
+            priority=force.priority,
+        )
+        self._state = WindowState.FORCED
+
+    def _end(self, reason: WindowEnd, *, unregister: bool) -> None:
+        self._state = WindowState.ENDED
+        self._end_reason = reason
+        game = self.game
+        with contextlib.suppress(ValueError):
+            game._windows.remove(self)
+        if unregister:
+            still = [name for name in self.action_names if game.is_registered(name)]
+            if still:
+                game.remove_action(*still)
+        logger.debug("action window %s ended: %s", self.action_names, reason.value)
+        if self.on_end is not None:
+            try:
+                self.on_end(reason)
+            except Exception:
+                logger.exception("on_end callback of an action window raised")
+
+
+def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a {kind} number of seconds, not {value!r}")
