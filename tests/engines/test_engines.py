@@ -73,3 +73,18 @@ def test_headless_environment_is_complete() -> None:
     assert PY311_FIX.exists()
     with pytest.raises(ValueError, match="unknown engine"):
         locate("unity")
+
+
+def test_a_changed_package_list_provisions_again() -> None:
+    info: provision.EngineInfo = {
+        "name": "godot",
+        "version": "4.6",
+        "argv": ["godot"],
+        "env": {},
+        "launcher": "godot",
+    }
+    assert provision.is_current("godot", info)  # stamps from before the lists count
+    info["packages"] = list(provision.PACKAGES["godot"])
+    assert provision.is_current("godot", info)
+    info["packages"] = ["godot", "something-new"]
+    assert not provision.is_current("godot", info)

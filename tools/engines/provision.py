@@ -5,7 +5,7 @@ Targets:
 
 ``renpy80``
     Ren'Py 8.0.3 from the machine's own Debian bookworm packages
-    (``apt-get install renpy renpy-thequestion``; needs root).  It runs on the
+    (``apt-get install renpy renpy-thequestion renpy-demo``; needs root).  It runs on the
     system Python 3.11, which needs :file:`renpy80_py311_fix.rpy` in the test copy
     of a game (the tests' helpers add it).
 ``renpy83``
@@ -54,6 +54,13 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 ENGINE_NAMES = ("renpy80", "renpy83", "godot")
+#: The Debian packages each engine is made of (their dependencies come along).
+#: Changing a list here makes the next run provision that engine again.
+PACKAGES: dict[str, tuple[str, ...]] = {
+    "renpy80": ("renpy", "renpy-thequestion", "renpy-demo"),
+    "renpy83": ("renpy", "renpy-thequestion"),
+    "godot": ("godot",),
+}
 STAMP = "engine.json"
 SYSTEM_RENPY = Path("/usr/games/renpy")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -84,6 +91,7 @@ class EngineInfo(_EngineInfoRequired, total=False):
     """
 
     base: str
+    packages: list[str]
     needs_py311_fix: bool
     suite: str
     provisioned_at: str
@@ -161,7 +169,7 @@ def installed_version(package: str) -> str | None:
 
 def provision_renpy80(folder: Path) -> EngineInfo:
     """Install Ren'Py 8.0.3 with the system's apt and describe it."""
-    packages = ["renpy", "renpy-thequestion"]
+    packages = list(PACKAGES["renpy80"])
     if not all(installed_version(name) for name in packages):
         if os.geteuid() != 0:
             raise ProvisionError("Ren'Py 8.0.3 comes from apt-get install renpy: run as root")
@@ -285,7 +293,7 @@ def loader_argv(root: Path, program: str) -> list[str]:
 
 def provision_renpy83(folder: Path, final: Path) -> EngineInfo:
     """Download Ren'Py 8.3 from trixie into ``folder`` (which becomes ``final``)."""
-    debs = apt_download(folder / "apt", "trixie", ["renpy", "renpy-thequestion"])
+    debs = apt_download(folder / "apt", "trixie", list(PACKAGES["renpy83"]))
     unpack(debs, folder / "root")
     version = deb_version(debs, "renpy")
     shutil.rmtree(folder / "apt")
@@ -324,7 +332,7 @@ def provision_godot(folder: Path, final: Path) -> EngineInfo:
     errors: list[str] = []
     for suite in ("sid", "forky"):
         try:
-            debs = apt_download(folder / "apt", suite, ["godot"])
+            debs = apt_download(folder / "apt", suite, list(PACKAGES["godot"]))
             break
         except ProvisionError as exc:
             errors.append(f"{suite}: {exc}")
@@ -365,19 +373,32 @@ def read_stamp(final: Path) -> EngineInfo | None:
     return cast("EngineInfo", info)
 
 
+def is_current(name: str, info: EngineInfo) -> bool:
+    """Whether the stamped engine ``name`` is made of today's :data:`PACKAGES`.
+
+    (A stamp without a package list predates the lists and counts as current.)
+    The system's Ren'Py is also checked against dpkg: a package may have been
+    removed, or added to the list, since.
+    """
+    wanted = list(PACKAGES[name])
+    if info.get("packages", wanted) != wanted:
+        return False
+    return name != "renpy80" or all(installed_version(package) for package in wanted)
+
+
 def provision(name: str, *, force: bool = False) -> EngineInfo:
     """Make engine ``name`` ready and return its stamp (instant when cached)."""
     if name not in ENGINE_NAMES:
         raise ProvisionError(f"unknown engine {name!r} (one of {', '.join(ENGINE_NAMES)})")
     base = cache_root()
     final = base / name
-    if not force and (info := read_stamp(final)) is not None:
+    if not force and (info := read_stamp(final)) is not None and is_current(name, info):
         return info
     check_platform()
     base.mkdir(parents=True, exist_ok=True)
     with open(base / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not force and (info := read_stamp(final)) is not None:
+        if not force and (info := read_stamp(final)) is not None and is_current(name, info):
             return info  # another run finished it while this one waited
         started = time.monotonic()
         folder = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=base))
@@ -388,6 +409,7 @@ def provision(name: str, *, force: bool = False) -> EngineInfo:
                 info = provision_renpy83(folder, final)
             else:
                 info = provision_godot(folder, final)
+            info["packages"] = list(PACKAGES[name])
             write_stamp(folder, info)
             if final.exists():
                 shutil.rmtree(final)
