@@ -127,22 +127,17 @@ class _WriteTurn:
     ``async with``.
     """
 
-    __slots__ = ("_busy", "_waiting")
+    __slots__ = ("_waiting", "busy")
 
     def __init__(self) -> None:
-        self._busy = False
+        #: Whether someone has the turn (take it without waiting by setting it).
+        self.busy = False
         self._waiting = trio.lowlevel.ParkingLot()
-
-    def take_nowait(self) -> bool:
-        """Take the turn if nobody has it; return whether it was taken."""
-        if self._busy:
-            return False
-        self._busy = True
-        return True
 
     async def take(self) -> None:
         """Wait for the turn (first come, first served)."""
-        if self.take_nowait():
+        if not self.busy:
+            self.busy = True
             await trio.lowlevel.cancel_shielded_checkpoint()
             return
         await self._waiting.park()  # the releaser hands the turn over
@@ -152,7 +147,7 @@ class _WriteTurn:
         if self._waiting:
             self._waiting.unpark(count=1)  # the turn passes on: still busy
         else:
-            self._busy = False
+            self.busy = False
 
     async def __aenter__(self) -> None:
         await self.take()
@@ -210,8 +205,10 @@ class AbstractNeuroAPI(abc.ABC):
         # the frame it committed.  When busy, the writer ahead writes every queued
         # frame, this one included, before it hands over: a cancel while waiting
         # loses nothing.
-        if not turn.take_nowait():
+        if turn.busy:
             await turn.take()
+        else:
+            turn.busy = True
         try:
             while self._outgoing:
                 frame, kind = self._outgoing.popleft()

@@ -744,6 +744,7 @@ NeuroEvent = Union[
 ]
 
 _ACTION_KEYS = NEURO_COMMANDS[NeuroCommandKind.ACTION].keys
+_ACTION_COMMAND: Final = NeuroCommandKind.ACTION.value
 
 # (command, keys) already warned about: a server that adds a field sends it in every
 # frame, and one warning says it.  Bounded, in case every frame brings new keys.
@@ -794,9 +795,9 @@ def parse_neuro_message(frame: str | bytes | bytearray | memoryview) -> NeuroEve
         if extra:
             _log_unknown_keys(f"{command!r} message", extra)
     data = message.get("data")
-    kind = _NEURO_KINDS.get(command)
-    if kind is NeuroCommandKind.ACTION:
+    if command == _ACTION_COMMAND:  # the frame that matters most, first
         return _parse_action(data)
+    kind = _NEURO_KINDS.get(command)
     if kind is None:
         return UnknownCommand(command=command, data=data)
     if isinstance(data, dict):
