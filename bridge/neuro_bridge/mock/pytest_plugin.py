@@ -1,11 +1,9 @@
 """A pytest plugin with the ``mock_neuro`` fixture: a stand-in Neuro per test.
 
-Enable it in your ``conftest.py`` (it needs pytest-trio, in ``trio_mode`` or with
-``@pytest.mark.trio`` tests)::
-
-    pytest_plugins = ["neuro_bridge.mock.pytest_plugin"]
-
-Then::
+Installing neuro-bridge registers this plugin with pytest (the ``pytest11`` entry
+point ``neuro_bridge_mock``): nothing to add to ``conftest.py`` -- listing it in
+``pytest_plugins`` as well makes pytest stop with "Plugin already registered".  It
+needs pytest-trio (``trio_mode`` or ``@pytest.mark.trio`` tests)::
 
     async def test_my_game_plays(mock_neuro):
         game = start_my_game(mock_neuro.url)          # connect to mock_neuro.url
