@@ -17,6 +17,7 @@ import pytest
 import trio
 from libcomponent.component import Event, ExternalRaiseManager
 
+from neuro_bridge import cli as neuro_bridge_cli
 from neuro_bridge.mock import MockNeuro, cli
 from neuro_bridge.mock.console import HELP, Console
 from neuro_bridge.protocol import Action
@@ -267,3 +268,29 @@ async def test_console_quit_stops_the_server() -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(mock.serve)
             assert await Console(mock, nursery).execute("quit") == "stopping"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "complaint"),
+    [
+        ("--port", "99999", "from 0 to 65535"),
+        ("--port", "-1", "from 0 to 65535"),
+        ("--port", "http", "not a whole number"),
+        ("--report", "/nonexistent/dir/r.json", "does not exist"),
+        ("--max-retries", "-2", "must be 0 or more"),
+        ("--extra-keys", "1.5", "between 0 and 1"),
+        ("--force-delay", "nan", "finite"),
+    ],
+)
+def test_bad_options_are_refused_before_serving(
+    option: str, value: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        neuro_bridge_cli.main(["mock", "--no-console", option, value])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing listened, nothing played
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("neuro-bridge mock: error: argument")
+    assert option in last
+    assert complaint in last

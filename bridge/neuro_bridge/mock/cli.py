@@ -7,10 +7,12 @@ prints a summary of the findings.  It runs until Ctrl-C, ``quit`` on the console
 ``--duration`` seconds, or -- with ``--once`` -- until the games that connected
 have all disconnected.
 
-Exit status: 0; 1 with ``--strict`` when any rule was broken; 2 when the address
-could not be bound.  Advice (a schema keyword Neuro does not support well) is
-reported but never fails ``--strict``.  ``--report FILE`` writes the findings and
-chaos outcomes as JSON (see :func:`~neuro_bridge.mock.transcript.build_report`).
+Exit status: 0; 1 with ``--strict`` when any rule was broken; 2 for a bad option
+(reported in one line before anything runs), when the address could not be bound,
+or when the report could not be written.  Advice (a schema keyword Neuro does not
+support well) is reported but never fails ``--strict``.  ``--report FILE`` writes
+the findings and chaos outcomes as JSON (see
+:func:`~neuro_bridge.mock.transcript.build_report`).
 
 Also runnable as ``python -m neuro_bridge.mock.cli``.
 """
@@ -21,11 +23,18 @@ import argparse
 import logging
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import trio
 
+from neuro_bridge.argtypes import (
+    non_negative,
+    non_negative_int,
+    port,
+    positive,
+    probability,
+    writable_file,
+)
 from neuro_bridge.mock.chaos import ChaosKind
 from neuro_bridge.mock.config import ALL_CHAOS, DEFAULT_HOST, DEFAULT_PORT, MockConfig
 from neuro_bridge.mock.console import Console
@@ -50,20 +59,6 @@ def _chaos_kinds(text: str) -> frozenset[ChaosKind]:
         raise argparse.ArgumentTypeError(f"chaos kinds are: {choices}") from None
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
-    return value
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``mock`` options to *parser*."""
     parser.epilog = (
@@ -79,7 +74,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default %(default)s; 0.0.0.0 exposes it to the network)",
     )
     net.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s; 0: any free)"
+        "--port", type=port, default=DEFAULT_PORT, help="port (default %(default)s; 0: any free)"
     )
     play = parser.add_argument_group("playing")
     play.add_argument(
@@ -90,21 +85,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     play.add_argument(
         "--force-delay",
-        type=_non_negative,
+        type=non_negative,
         default=0.5,
         metavar="SECONDS",
         help="wait before answering a force or retrying it (default %(default)s)",
     )
     play.add_argument(
         "--max-retries",
-        type=int,
+        type=non_negative_int,
         default=3,
         metavar="N",
         help="retries of a force after success=false before giving up (default %(default)s)",
     )
     play.add_argument(
         "--result-timeout",
-        type=_positive,
+        type=positive,
         default=RESULT_TIMEOUT,
         metavar="SECONDS",
         help="how long Neuro waits for an action/result (default %(default)s)",
@@ -116,7 +111,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     play.add_argument(
         "--unforced",
-        type=_non_negative,
+        type=non_negative,
         default=0.0,
         metavar="RATE",
         help="send unforced actions at random times, RATE per second on average"
@@ -124,7 +119,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     play.add_argument(
         "--extra-keys",
-        type=float,
+        type=probability,
         default=0.0,
         metavar="PROBABILITY",
         help="chance that generated data gets an unknown key where the schema allows"
@@ -141,7 +136,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     chaos.add_argument(
         "--chaos-interval",
-        type=_non_negative,
+        type=non_negative,
         default=2.0,
         metavar="SECONDS",
         help="time between chaos probes (default %(default)s)",
@@ -151,7 +146,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--strict", action="store_true", help="exit with status 1 if any rule was broken"
     )
     checks.add_argument(
-        "--report", type=Path, metavar="FILE", help="write the findings as JSON to FILE"
+        "--report", type=writable_file, metavar="FILE", help="write the findings as JSON to FILE"
     )
     checks.add_argument("--quiet", action="store_true", help="no transcript, only the summary")
     checks.add_argument("--frames", action="store_true", help="show raw frames in the transcript")
@@ -162,7 +157,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="stop when the games that connected have all disconnected",
     )
     run_group.add_argument(
-        "--duration", type=_positive, metavar="SECONDS", help="stop after this many seconds"
+        "--duration", type=positive, metavar="SECONDS", help="stop after this many seconds"
     )
     run_group.add_argument(
         "--no-console", action="store_true", help="do not read commands from stdin"
@@ -213,7 +208,11 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         return 2
     transcript.line(mock.summary())
     if args.report is not None:
-        args.report.write_text(dumps_report(mock.report()), encoding="utf-8")
+        try:
+            args.report.write_text(dumps_report(mock.report()), encoding="utf-8")
+        except OSError as exc:  # checked at start; the folder may have gone since
+            out.write(f"neuro-bridge mock: cannot write the report: {exc}\n")
+            return 2
     return 1 if args.strict and any(not f.advice for f in mock.findings) else 0
 
 
