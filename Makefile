@@ -2,20 +2,28 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+SAMPLE := sample_games/pygame_connect_four
+# Two steps: what the demo needs (the runtime, pygame-ce and the sample game), then
+# the project's own tools (the `dev` dependency group in pyproject.toml) for the rest.
+DEMO_STAMP := $(VENV)/.demo-installed
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck docs bench venv clean compat39
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(DEMO_STAMP): pyproject.toml $(SAMPLE)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[tests,docs,bench]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e . -e $(SAMPLE)
+	touch $@
+
+$(STAMP): $(DEMO_STAMP)
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet --group dev
+	touch $@
 
 ## The main job: a sample game played by the built-in stand-in Neuro.
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/neuro-bridge demo
 
 ## The real engines the engine tests run on (Ren'Py 8.0.3 and 8.3.4, Godot 4), cached
@@ -48,13 +56,12 @@ bench: $(STAMP)
 ## The whole suite on Python 3.9 (what Ren'Py 8.0-8.3 ship), with the dependency
 ## versions pip picks there (trio 0.31, wsproto 1.2, fastjsonschema 2.21).  Not part
 ## of `test`: it needs a python3.9 (with pyenv: PYENV_VERSION=3.9.18).  The package
-## is installed normally there, so the demo is pointed at the sample explicitly.
+## and the sample game are installed normally (not editable) there.
 PYTHON39 ?= python3.9
 compat39:
 	$(PYTHON39) -m venv .venv39
-	.venv39/bin/python -m pip install --quiet ".[pygame]" pytest pytest-trio hypothesis
-	NEURO_BRIDGE_SAMPLE_DIR=$(CURDIR)/sample_games/pygame_connect_four \
-		.venv39/bin/python -m pytest -p no:cacheprovider
+	.venv39/bin/python -m pip install --quiet ".[pygame]" ./$(SAMPLE) pytest pytest-trio hypothesis
+	.venv39/bin/python -m pytest -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .venv39 docs/_build

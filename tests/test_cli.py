@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
-from neuro_bridge import __version__, cli
+from neuro_bridge import __version__, argtypes, cli
 from neuro_bridge.cli import SUBCOMMANDS, chosen_command, main
 
 
@@ -91,8 +94,36 @@ def test_a_broken_subcommand_breaks_only_itself(
     with pytest.raises(SystemExit) as exit_info:
         main(["mock", "--help"])
     assert exit_info.value.code == 0
-    with pytest.raises(ModuleNotFoundError):
-        main(["broken"])
+    capsys.readouterr()
+    assert main(["broken"]) == 2
+    assert capsys.readouterr().err == (
+        "neuro-bridge broken: it needs neuro_bridge_no_such_module, which is not installed\n"
+    )
+
+
+@pytest.mark.parametrize("args", [["demo"], ["demo", "--help"], ["-v", "demo", "--headless"]])
+def test_demo_without_the_sample_says_how_to_get_it(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As if the sample game's distribution were not installed.
+    for name in [n for n in sys.modules if n.split(".")[0] == "neuro_connect_four"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "neuro_connect_four", None)
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("neuro-bridge demo: the demo is the Connect Four sample game")
+    assert "make demo" in line
+
+
+def test_a_missing_dependency_inside_a_subcommand_is_not_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only the subcommand's own module (or its package) missing gets the hint.
+    monkeypatch.setitem(cli.SUBCOMMANDS, "inner", ("tests.cli_missing_import", "inner"))
+    with pytest.raises(ModuleNotFoundError, match="neuro_bridge_absent_dependency"):
+        main(["inner"])
 
 
 def test_python_dash_m_runs_the_same_command_line() -> None:
@@ -113,3 +144,47 @@ def test_python_dash_m_runs_the_same_command_line() -> None:
     )
     assert usage.returncode == 2
     assert "invalid choice" in usage.stderr
+
+
+@pytest.mark.parametrize(
+    ("check", "text", "value"),
+    [
+        (argtypes.port, "0", 0),
+        (argtypes.port, "65535", 65535),
+        (argtypes.positive_int, "3", 3),
+        (argtypes.non_negative_int, "0", 0),
+        (argtypes.non_negative, "0", 0.0),
+        (argtypes.positive, "0.5", 0.5),
+        (argtypes.probability, "1", 1.0),
+    ],
+)
+def test_option_types_accept(check: Callable[[str], object], text: str, value: object) -> None:
+    assert check(text) == value
+
+
+@pytest.mark.parametrize(
+    ("check", "text"),
+    [
+        (argtypes.port, "65536"),
+        (argtypes.port, "-1"),
+        (argtypes.port, "8000.5"),
+        (argtypes.positive_int, "0"),
+        (argtypes.non_negative_int, "-1"),
+        (argtypes.non_negative, "-0.1"),
+        (argtypes.non_negative, "inf"),
+        (argtypes.positive, "0"),
+        (argtypes.positive, "x"),
+        (argtypes.probability, "-0.5"),
+    ],
+)
+def test_option_types_refuse(check: Callable[[str], object], text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        check(text)
+
+
+def test_writable_file(tmp_path: Path) -> None:
+    assert argtypes.writable_file(str(tmp_path / "r.json")) == tmp_path / "r.json"
+    with pytest.raises(argparse.ArgumentTypeError, match="does not exist"):
+        argtypes.writable_file(str(tmp_path / "missing" / "r.json"))
+    with pytest.raises(argparse.ArgumentTypeError, match="is a folder"):
+        argtypes.writable_file(str(tmp_path))

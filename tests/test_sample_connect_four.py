@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-# The sample game is not installed: import it from its folder.
-sys.path.insert(
-    0, str(Path(__file__).resolve().parents[1] / "sample_games" / "pygame_connect_four")
-)
-
 import pygame
-
-# mypy finds the sample only when it is given the sample's folder too.
 from neuro_connect_four import (  # type: ignore[import-not-found, unused-ignore]
     Board,
     Cell,

@@ -9,7 +9,9 @@ Subcommands load lazily: ``neuro-bridge --help`` imports no subcommand module,
 and ``neuro-bridge NAME ...`` imports only NAME's module (to add its options,
 show its help and run it).  So a subcommand may import what it needs at module
 level without slowing down, or breaking, the others; adding one is one row in
-:data:`SUBCOMMANDS`.
+:data:`SUBCOMMANDS`.  A subcommand may live in another distribution (``demo`` is
+the sample game's): when its module is not installed, the command says so in one
+line (:data:`INSTALL_HINTS`) and exits with status 2.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from neuro_bridge._version import __version__
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SUBCOMMANDS", "build_parser", "chosen_command", "main"]
+__all__ = ["INSTALL_HINTS", "SUBCOMMANDS", "build_parser", "chosen_command", "main"]
 
 #: name -> (module implementing it, one-line help).  The module is imported only
 #: when its subcommand runs or its help is asked for.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": (
-        "neuro_bridge.demo",
+        "neuro_connect_four.demo",
         "play the sample pygame game against the built-in stand-in Neuro",
     ),
     "mock": (
@@ -42,6 +44,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "neuro_bridge.renpy_bundle",
         "build the Ren'Py drop-in folder, install it into a game, or remove it",
     ),
+}
+
+
+#: name -> how to get a subcommand whose module lives in another distribution,
+#: said in one line when that distribution is not installed.
+INSTALL_HINTS: dict[str, str] = {
+    "demo": "the demo is the Connect Four sample game (neuro-connect-four), which is not"
+    " installed; in a clone of neuro-bridge, `make demo` installs and runs it",
 }
 
 
@@ -82,10 +92,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _is_missing(error: ModuleNotFoundError, module_name: str) -> bool:
+    """Return whether *error* says *module_name* (or a package holding it) is absent."""
+    missing = error.name or ""
+    return bool(missing) and (module_name == missing or module_name.startswith(f"{missing}."))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(chosen_command(arguments))
+    command = chosen_command(arguments)
+    try:
+        parser = build_parser(command)
+    except ModuleNotFoundError as exc:
+        if command is None or not _is_missing(exc, SUBCOMMANDS[command][0]):
+            raise
+        hint = INSTALL_HINTS.get(command, f"it needs {exc.name}, which is not installed")
+        print(f"neuro-bridge {command}: {hint}", file=sys.stderr)
+        return 2
     args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()

@@ -15,15 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
-
-from neuro_bridge import cli
-from neuro_bridge.engines.pygame import PygameNeuro
-from neuro_bridge.mock import ChaosKind, MockConfig, MockNeuro
-
-sys.path.insert(
-    0, str(Path(__file__).resolve().parents[2] / "sample_games" / "pygame_connect_four")
-)
-
 from neuro_connect_four import Game, Player  # type: ignore[import-not-found, unused-ignore]
 from neuro_connect_four.app import GAME_TITLE, Session, run  # type: ignore[import-not-found, unused-ignore]
 from neuro_connect_four.neuro import (  # type: ignore[import-not-found, unused-ignore]
@@ -31,6 +22,10 @@ from neuro_connect_four.neuro import (  # type: ignore[import-not-found, unused-
     TAUNT_ACTION,
     NeuroOpponent,
 )
+
+from neuro_bridge import cli
+from neuro_bridge.engines.pygame import PygameNeuro
+from neuro_bridge.mock import ChaosKind, MockConfig, MockNeuro
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -206,16 +201,128 @@ def test_invalid_moves_are_explained_with_the_rules() -> None:
 # ---------------------------------------------------------------- the demo
 
 
+@pytest.fixture
+def no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+@pytest.mark.usefixtures("no_display")
 def test_demo_runs_headless_and_reports_no_findings(capsys: pytest.CaptureFixture[str]) -> None:
-    status = cli.main(["demo", "--headless", "--seed", "4", "--force-delay", "0"])
+    status = cli.main(["demo", "--seed", "4", "--force-delay", "0"])
     out = capsys.readouterr().out
     assert status == 0, out
+    # Why there is no window, and who plays X: a computer, not "you".
+    assert "there is no display" in out
+    assert "computer (X) drops in column" in out
+    assert "you (" not in out
+    assert "local player" not in out
+    assert "listens on ws://127.0.0.1:" in out
     assert "Game 1 over:" in out
     assert "drops in column" in out
+    assert "Result after 1 game:" in out
     assert "found no protocol violations" in out
 
 
-def test_demo_explains_a_missing_sample(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    status = cli.main(["demo", "--headless", "--sample-dir", str(tmp_path)])
-    assert status == 2
-    assert "--sample-dir" in capsys.readouterr().err
+def test_demo_headless_by_request_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    status = cli.main(["demo", "--headless", "--seed", "5", "--force-delay", "0", "--games", "2"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "--headless" in out.splitlines()[0]
+    assert "Game 2 over:" in out
+    assert "Result after 2 games:" in out
+
+
+def test_windowed_demo_tells_the_terminal_what_happens(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A "window" on SDL's dummy driver; a computer plays the person's side so the
+    # game ends on its own.
+    from neuro_connect_four import app, demo  # type: ignore[import-not-found, unused-ignore]
+
+    monkeypatch.setattr(demo, "has_display", lambda: True)
+    real_run = app.run
+
+    def run_unattended(**kwargs: Any) -> Session:
+        return real_run(**{**kwargs, "auto_human": True, "games": 1, "speed": 8.0})
+
+    monkeypatch.setattr(app, "run", run_unattended)
+    status = cli.main(["demo", "--seed", "6", "--force-delay", "0", "--taunts", "0"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "listens on ws://127.0.0.1:" in out
+    assert "Escape to quit" in out
+    assert "Result after 1 game:" in out
+    assert "drops in column" not in out  # the window shows the moves
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "complaint"),
+    [
+        ("--force-delay", "-5", "must be >= 0"),
+        ("--taunts", "-1", "must be >= 0"),
+        ("--games", "0", "must be 1 or more"),
+        ("--screenshot", "/nonexistent/dir/shot.png", "does not exist"),
+    ],
+)
+def test_demo_refuses_bad_options_before_playing(
+    option: str, value: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["demo", "--headless", option, value])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("neuro-bridge demo: error: argument")
+    assert option in last
+    assert complaint in last
+
+
+def test_demo_saves_a_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shot = tmp_path / "demo.png"
+    assert cli.main(["demo", "--headless", "--seed", "4", "--force-delay", "0",
+                     "--screenshot", str(shot)]) == 0  # fmt: skip
+    assert shot.stat().st_size > 0
+    capsys.readouterr()
+
+
+# ---------------------------------------------------------------- python -m neuro_connect_four
+
+
+def _sample_command(*args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "neuro_connect_four",
+        "--headless",
+        "--auto",
+        "--speed",
+        "8",
+        *args,
+    ]
+
+
+async def test_the_sample_plays_the_games_asked_for_against_neuro() -> None:
+    mock = MockNeuro(MockConfig(host="127.0.0.1", port=0, force_delay=0.0, seed=3))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(mock.serve)
+        with trio.fail_after(120):
+            result = await trio.run_process(
+                _sample_command("--games", "2", "--url", mock.url), capture_stderr=True
+            )
+        mock.stop()
+    log = result.stderr.decode()
+    assert "Game 2 over" in log, log
+    assert "Game 3 over" not in log
+    assert mock.findings == [], mock.summary()
+
+
+async def test_the_sample_plays_the_games_asked_for_locally() -> None:
+    with trio.fail_after(120):
+        result = await trio.run_process(
+            _sample_command("--games", "2", "--local"), capture_stderr=True
+        )
+    log = result.stderr.decode()
+    assert "Game 2 over" in log, log
+    assert "Game 3 over" not in log

@@ -1,6 +1,6 @@
 """Play Connect Four in a window, against Neuro or a random local opponent.
 
-Run from the ``sample_games/pygame_connect_four`` folder::
+With the sample installed (or from its ``sample_games/pygame_connect_four`` folder)::
 
     python -m neuro_connect_four            # against Neuro at $NEURO_SDK_WS_URL
     python -m neuro_connect_four --local    # against a random local opponent
@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+from neuro_bridge.argtypes import positive, positive_int
+
 from .app import GAME_TITLE, run
 
 if TYPE_CHECKING:
@@ -37,7 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--headless", action="store_true", help="no window (SDL dummy driver)")
     parser.add_argument("--auto", action="store_true", help="let the computer play your side")
-    parser.add_argument("--games", type=int, help="quit after this many games")
+    parser.add_argument("--games", type=positive_int, help="quit after this many games")
+    parser.add_argument(
+        "--speed",
+        type=positive,
+        default=1.0,
+        help="game clock speed; above 1 shortens animations and pauses (default 1)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     neuro = None
@@ -50,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         headless=args.headless,
         auto_human=args.auto,
         games=args.games,
+        speed=args.speed,
         log=logging.getLogger("neuro_connect_four").info,
     )
     return 0

@@ -62,10 +62,10 @@ class Session:
     """Neuro asked to shut down and the game answered ``shutdown/ready``."""
 
 
-def _describe_move(game: Game, index: int) -> str:
+def _describe_move(game: Game, index: int, human: str) -> str:
     cell = game.board.moves[index]
     player = game.board.at(*cell)
-    who = "you (X)" if player is Player.HUMAN else f"{game.opponent_name} (O)"
+    who = f"{human} (X)" if player is Player.HUMAN else f"{game.opponent_name} (O)"
     return f"{index + 1:2}. {who} drops in column {cell.column}"
 
 
@@ -214,7 +214,7 @@ def _loop(
         # -- the log
         while logged_moves < len(game.board.moves):
             if log is not None:
-                log(_describe_move(game, logged_moves))
+                log(_describe_move(game, logged_moves, "computer" if auto_human else "you"))
             logged_moves += 1
             if game.is_over and logged_moves == len(game.board.moves):
                 session.winners.append(game.winner)
@@ -238,8 +238,8 @@ def _loop(
             or (time_limit is not None and time.monotonic() - started > time_limit)
         ):
             running = False
-        elif human is not None and game.is_over and not game.is_animating and games is None:
-            game.new_game(game.first.other)  # unattended: play on
+        elif human is not None and game.is_over and not game.is_animating:
+            game.new_game(game.first.other)  # unattended: play on (up to *games*)
             logged_moves = 0
         # -- wait for the next frame, serving Neuro meanwhile
         if neuro is not None:
