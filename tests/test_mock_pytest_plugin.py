@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-GAME_TEST = '''
+GAME_TEST = """
 import pytest
 import trio
 
@@ -18,7 +18,7 @@ async def test_the_fixture_is_there(mock_neuro):
     assert mock_neuro.url.startswith("ws://127.0.0.1:")
     with trio.fail_after(10):
         assert mock_neuro.sessions == []
-'''
+"""
 
 
 def test_a_games_suite_gets_the_fixture_without_any_setup(tmp_path: Path) -> None:
