@@ -249,7 +249,13 @@ def test_clock_tick_loop_with_pump(screen: pygame.Surface) -> None:
                 pygame.event.get()
                 neuro.pump()
                 clock.tick(120)
-                if connection is None and neuro.connected and server.neuro.connections:
+                if (
+                    connection is None
+                    and neuro.connected
+                    and server.neuro.connections
+                    # An action sent before the registration arrives is unknown.
+                    and "actions/register" in commands(server.neuro.connections[0])
+                ):
                     connection = server.neuro.connections[0]
                     server.send(connection, action_frame("w1", "test_wave"))
         finally:
