@@ -135,6 +135,8 @@ def test_connection_type_is_trio_websocket() -> None:
         "neuro_bridge.mock.rules",
         "neuro_bridge.mock.chaos",
         "neuro_bridge.mock.datagen",
+        "neuro_bridge.mock.hostile",
+        "neuro_bridge.mock.regexgen",
         "neuro_bridge.engines.pygame",
     ],
 )

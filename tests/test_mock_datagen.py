@@ -17,12 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neuro_bridge.mock import datagen
 from neuro_bridge.mock.datagen import (
-    InvalidDataKind,
     UnsatisfiableSchemaError,
-    generate_invalid,
+    action_data,
     generate_valid,
+    satisfies,
 )
+from neuro_bridge.mock.hostile import InvalidDataKind, generate_invalid
 from neuro_bridge.schema import SchemaValidationError, compile_validator
 
 SEEDS_PER_SCHEMA = 5
@@ -601,3 +603,101 @@ def test_free_text_reads_like_words_and_keeps_its_bounds() -> None:
     assert all(12 <= len(text) <= 30 for text in texts)
     assert all(not text.endswith(" ") and not text.startswith(" ") for text in texts)
     assert sum(" " in text for text in texts) > 150
+
+
+# ---------------------------------------------------------------- free text
+
+
+def _vocabulary() -> set[str]:
+    pieces = [*datagen._SENTENCES, *datagen._WORDS]
+    return {token.strip(".,!?").lower() for piece in pieces for token in piece.split()}
+
+
+@pytest.mark.parametrize("min_len", [0, 1, 3, 7, 12, 25])
+def test_free_text_is_whole_words_within_the_bounds(min_len: int) -> None:
+    vocabulary = _vocabulary() | {""}  # "" for a text that is only "!" marks
+    for max_len in range(min_len, min_len + 80, 3):
+        schema = {"type": "string", "minLength": min_len, "maxLength": max_len}
+        for seed in range(8):
+            text = generate_valid(schema, random.Random(seed))
+            assert min_len <= len(text) <= max_len, (schema, text)
+            for token in text.split(" "):
+                assert token.strip(".,!?").lower() in vocabulary, (schema, text)
+
+
+def test_the_samples_taunts_are_readable_sentences() -> None:
+    # The Connect Four sample's unforced action: a speech bubble of up to 100 characters.
+    schema = {
+        "type": "object",
+        "properties": {"message": {"type": "string", "maxLength": 100}},
+        "required": ["message"],
+    }
+    rng = random.Random(3)
+    messages = [json.loads(action_data(schema, rng) or "")["message"] for _ in range(50)]
+    sentences = set(datagen._SENTENCES)
+    for message in messages:
+        assert len(message) <= 100
+        rest = message
+        while rest:  # the message is whole sentences, one space apart
+            sentence = next(s for s in sentences if rest.startswith(s))
+            rest = rest[len(sentence) :].removeprefix(" ")
+    assert sum(len(m) >= 20 for m in messages) > 25
+
+
+# ---------------------------------------------------------------- action data
+
+
+@pytest.mark.parametrize("schema", [None, {}, "not a schema", []])
+def test_an_action_without_parameters_gets_no_data(schema: Any) -> None:
+    for seed in range(20):
+        assert action_data(schema, random.Random(seed)) is None
+
+
+def test_action_data_is_always_an_object() -> None:
+    schemas: list[dict[str, Any]] = [
+        {"properties": {"x": {"type": "integer"}}},
+        {"description": "only an annotation"},
+        {"required": []},
+    ]
+    for schema in schemas:
+        for seed in range(30):
+            text = action_data(schema, random.Random(seed))
+            assert text is not None
+            assert isinstance(json.loads(text), dict), (schema, text)
+
+
+def test_action_data_for_an_unsatisfiable_schema_is_an_empty_object(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    schema = {"type": "object", "properties": {"x": False}, "required": ["x"]}
+    assert action_data(schema, random.Random(0)) == "{}"
+    assert "cannot generate data" in caplog.text
+
+
+# ---------------------------------------------------------------- one validator
+
+
+def test_enum_members_are_judged_by_the_runtimes_validator() -> None:
+    # The format is checked too (the runtime's validator checks it).
+    schema = {"type": "string", "format": "date", "enum": ["soon", "2024-02-29", "later"]}
+    assert {generate_valid(schema, random.Random(seed)) for seed in range(20)} == {"2024-02-29"}
+    assert satisfies("2024-02-29", schema)
+    assert not satisfies("soon", schema)
+
+
+def test_a_draft4_sub_schema_is_judged_in_its_documents_dialect() -> None:
+    schema = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "object",
+        "properties": {
+            "n": {"type": "integer", "enum": [1, 2, 3], "minimum": 1, "exclusiveMinimum": True}
+        },
+        "required": ["n"],
+    }
+    values = {generate_valid(schema, random.Random(seed))["n"] for seed in range(30)}
+    assert values == {2, 3}
+
+
+def test_satisfies_reports_a_schema_the_runtime_cannot_compile() -> None:
+    with pytest.raises(UnsatisfiableSchemaError):
+        satisfies(1, {"type": "integer", "minimum": "zero"})

@@ -9,7 +9,9 @@ Layout (each module states its contract):
 * :mod:`.records` -- immutable records: :class:`Finding`, registered actions,
   forces, results, game messages.
 * :mod:`.rules` -- the sans-IO :class:`ConformanceChecker` and the rule ids.
-* :mod:`.datagen` -- valid and hostile action data from a schema.
+* :mod:`.datagen` -- valid action data from a schema (:mod:`.regexgen` makes
+  strings for its patterns).
+* :mod:`.hostile` -- action data that breaks a schema on purpose.
 * :mod:`.chaos` -- hostile probes and how to judge the answers.
 * :mod:`.session` -- one connection: the player and the driving API.
 * :mod:`.server` -- :class:`MockNeuro`.

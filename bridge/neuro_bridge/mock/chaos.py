@@ -30,7 +30,7 @@ whose message names the keys, or calls keys unexpected or unknown, is mishandled
 failure for a reason of the game's own (not its turn) is not.
 
 The data kinds need a registered action whose schema allows that damage
-(:func:`~neuro_bridge.mock.datagen.generate_invalid`); :func:`build_probe` returns
+(:func:`~neuro_bridge.mock.hostile.generate_invalid`); :func:`build_probe` returns
 ``None`` when nothing registered qualifies.
 """
 
@@ -43,12 +43,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
 
-from neuro_bridge.mock.datagen import (
-    InvalidDataKind,
-    UnsatisfiableSchemaError,
-    generate_invalid,
-    generate_valid,
-)
+from neuro_bridge.mock.datagen import UnsatisfiableSchemaError, action_data
+from neuro_bridge.mock.hostile import InvalidDataKind, generate_invalid
 from neuro_bridge.protocol import NeuroCommandKind, NeuroCommands
 
 if TYPE_CHECKING:
@@ -151,15 +147,6 @@ class ChaosOutcome:
         }
 
 
-def _valid_data(action: RegisteredAction, rng: random.Random) -> str | None:
-    if not isinstance(action.schema, dict):
-        return None
-    try:
-        return json.dumps(generate_valid(action.schema, rng))
-    except UnsatisfiableSchemaError:
-        return "{}"
-
-
 def build_probe(
     kind: ChaosKind | str,
     actions: Mapping[str, RegisteredAction],
@@ -218,7 +205,7 @@ def build_probe(
         action_id = new_id()
         return ChaosProbe(
             kind=kind,
-            frames=(commands.action(action_id, action.name, _valid_data(action, rng)),),
+            frames=(commands.action(action_id, action.name, action_data(action.schema, rng)),),
             description=f"action {action.name!r}, just unregistered",
             action_id=action_id,
             action_name=action.name,
@@ -228,7 +215,7 @@ def build_probe(
             return None
         action = rng.choice(list(actions.values()))
         action_id = new_id()
-        data = _valid_data(action, rng)
+        data = action_data(action.schema, rng)
         if kind is ChaosKind.DUPLICATE_ID:
             frame = commands.action(action_id, action.name, data)
             return ChaosProbe(

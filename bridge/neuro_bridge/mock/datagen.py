@@ -1,10 +1,13 @@
-"""Random ``action`` data for the stand-in Neuro: valid for a schema, or hostile.
+"""Valid ``action`` data for the stand-in Neuro, generated from the action's schema.
 
 Neuro sends an action's parameters as a JSON-encoded string that should satisfy the
 schema the game registered.  This module makes such data, the way Neuro's official
-test server does, and also makes data that breaks the schema on purpose, for chaos
-testing a game.
+test server does; :mod:`neuro_bridge.mock.hostile` breaks it on purpose and
+:mod:`neuro_bridge.mock.regexgen` makes strings for ``pattern``.
 
+* :func:`action_data` -- the ``data`` text Neuro sends for an action: ``None`` for
+  an action without parameters (no schema, or ``{}``), else a JSON object.  The one
+  helper the stand-in's player, console and chaos probes use.
 * :func:`generate_valid` returns a JSON value (``dict``, ``list``, ``str``, ...) that
   satisfies a schema written in the subset Neuro supports: ``type`` (a name or a
   list), ``properties``, ``required``, ``enum``, ``const``, ``items``, ``minItems``,
@@ -15,14 +18,14 @@ testing a game.
   honours ``additionalProperties`` (``false`` or a schema), ``additionalItems``,
   ``uniqueItems`` and boolean schemas; every other keyword (``anyOf``, ``$ref``,
   ...) is ignored, so data for a schema that uses one may not satisfy it.
-* :func:`generate_invalid` returns the ``data`` *string* of a hostile action, one
-  :class:`InvalidDataKind` at a time, or ``None`` when that kind of damage is not
-  possible for the schema.
+* :func:`satisfies` -- whether a value passes a schema, decided by the runtime's own
+  compiled validator (:func:`neuro_bridge.schema.compile_validator`): the stand-in
+  and the game judge data the same way.
 
-Both take a :class:`random.Random`, so a seed reproduces a run.  Strings for
-``pattern`` come from a small generator that walks the pattern's parse tree (the
-standard library's own regular-expression parser); every string is checked with
-:func:`re.search`, as validators do, before it is returned.
+Free text (a string without ``pattern`` or ``format``) is made of whole words and
+short sentences, never cut to fit ``maxLength``, so transcripts and the sample's
+speech bubble read like speech.  Everything takes a :class:`random.Random`, so a
+seed reproduces a run.
 
 No third-party library fits here: the known schema-to-data generators either need
 Hypothesis at run time (``hypothesis-jsonschema``) or pull in large dependencies,
@@ -33,35 +36,33 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import enum
-import importlib
 import json
+import logging
 import math
 import re
 import string
-import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
+from neuro_bridge.mock.regexgen import pattern_candidates
+from neuro_bridge.schema import InvalidSchemaError, SchemaValidationError, compile_validator
+
 if TYPE_CHECKING:
     import random
 
-# The standard library's regular-expression parser: ``re._parser`` since 3.11,
-# ``sre_parse`` before (deprecated, with a warning, from 3.11 on).
-_sre_parse: Any = importlib.import_module(
-    "re._parser" if sys.version_info >= (3, 11) else "sre_parse"
-)
-_MAXREPEAT: int = _sre_parse.MAXREPEAT
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_SPAN",
     "OMIT_OPTIONAL_PROBABILITY",
     "PATTERN_ATTEMPTS",
-    "InvalidDataKind",
+    "TEXT_SPAN",
     "UnsatisfiableSchemaError",
-    "generate_invalid",
+    "action_data",
+    "action_schema",
     "generate_valid",
+    "satisfies",
 ]
 
 #: Default probability that :func:`generate_valid` leaves out an optional property.
@@ -78,27 +79,38 @@ PATTERN_ATTEMPTS = 200
 #: Width of the range numbers are drawn from when a schema leaves a side open.
 _NUMBER_SPAN = 100
 
-#: Characters used for free text.  No newline, so ``$`` and ``\\Z`` agree.
-_TEXT_ALPHABET = string.ascii_letters + string.digits + " -_.,!?"
-# Free text (no pattern or format) is built from these.
-_WORDS = (
-    "nice try",
-    "watch this",
-    "my turn",
-    "too easy",
-    "chat",
-    "look",
-    "again",
-    "bold move",
-    "oh no",
-    "I win",
-    "hmm",
-    "wow",
-    "clever",
-    "not bad",
-    "heh",
-    "ready?",
+#: How long free text may grow past its ``minLength`` (within ``maxLength``): room
+#: for a sentence or three, as Neuro would say.
+TEXT_SPAN = 60
+
+# Free text (no pattern or format) is made of these short sentences; where none
+# fits, of these words.  Whole ones only: never cut to fit a length.
+_SENTENCES = (
+    "Nice try.",
+    "Watch this!",
+    "My turn.",
+    "Too easy.",
+    "Hi chat!",
+    "Oh no.",
+    "I win.",
+    "Hmm.",
+    "Wow.",
+    "Clever.",
+    "Not bad.",
+    "Heh.",
+    "Ready?",
+    "Bold move.",
+    "Again?",
+    "Is that all?",
+    "I saw that coming.",
+    "That was close.",
+    "Chat, look at this.",
+    "You will regret that.",
+    "Think fast!",
+    "A good game so far.",
 )
+_WORDS = ("ok", "hi", "no", "yes", "wow", "hmm", "heh", "nice", "again", "ready", "clever")
+_PAD = "!"
 
 _ALL_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
 
@@ -133,26 +145,6 @@ class UnsatisfiableSchemaError(ValueError):
         self.path = path
         where = path if path else "the schema root"
         super().__init__(f"{message} (at {where})")
-
-
-class InvalidDataKind(enum.Enum):
-    """The kinds of damage :func:`generate_invalid` can do to action data."""
-
-    #: Text that is not JSON at all (truncated, single-quoted, plain words ...).
-    INVALID_JSON = "invalid_json"
-    #: Valid JSON whose top-level type the schema does not allow (a list, a number).
-    WRONG_TYPE = "wrong_type"
-    #: Valid data with one key listed in some ``required`` removed.
-    MISSING_REQUIRED = "missing_required"
-    #: Valid data plus one unknown key in an object whose schema says
-    #: ``additionalProperties: false``.  Where extra keys are allowed (the JSON
-    #: Schema default) they are valid data -- Neuro's test server sends them --
-    #: so this kind only applies to schemas that forbid them.
-    EXTRA_KEY = "extra_key"
-    #: Valid data with one value moved outside its ``minimum``/``maximum``/
-    #: ``exclusive*``, ``minLength``/``maxLength``, ``pattern``, ``enum``,
-    #: ``const`` or ``minItems``/``maxItems``.
-    OUT_OF_RANGE = "out_of_range"
 
 
 # ---------------------------------------------------------------------------
@@ -195,17 +187,86 @@ def generate_valid(
             malformed, or no string was found for one of its patterns.
 
     """
-    generator = _Generator(rng, omit_optional_probability, extra_key_probability)
+    dialect = schema.get("$schema") if isinstance(schema, Mapping) else None
+    generator = _Generator(rng, omit_optional_probability, extra_key_probability, dialect)
     return generator.value(schema, "")
 
 
-class _Generator:
-    """Generation state: the random source and the caller's options."""
+def action_schema(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return *schema* as action data is generated from it: an object schema.
 
-    def __init__(self, rng: random.Random, omit_p: float, extra_p: float) -> None:
+    An action's data is a JSON object, so a schema that names no ``type`` (``{}``
+    or one with only ``properties``, say) is read as ``"type": "object"``.
+    """
+    if "type" in schema:
+        return schema
+    return {**schema, "type": "object"}
+
+
+def action_data(
+    schema: object,
+    rng: random.Random,
+    *,
+    omit_optional_probability: float = OMIT_OPTIONAL_PROBABILITY,
+    extra_key_probability: float = 0.0,
+) -> str | None:
+    """Return the ``data`` text Neuro sends for an action registered with *schema*.
+
+    ``None`` (no data) for an action without parameters: no schema, a schema
+    that is not an object, or ``{}``.  Otherwise the JSON text of an object from
+    :func:`generate_valid` (see :func:`action_schema`), or ``"{}"`` when no valid
+    value can be generated (logged as a warning).
+    """
+    if not isinstance(schema, Mapping) or not schema:
+        return None
+    try:
+        value = generate_valid(
+            action_schema(schema),
+            rng,
+            omit_optional_probability=omit_optional_probability,
+            extra_key_probability=extra_key_probability,
+        )
+    except UnsatisfiableSchemaError as exc:
+        logger.warning("cannot generate data for schema %.80r: %s; sending {}", schema, exc)
+        return "{}"
+    return json.dumps(value)
+
+
+def satisfies(value: object, schema: Mapping[str, Any], dialect: object = None) -> bool:
+    """Return whether *value* passes *schema*, by the runtime's compiled validator.
+
+    Args:
+        value: A JSON value (it is not changed: a copy is validated).
+        schema: A JSON schema (a sub-schema is fine).
+        dialect: The ``$schema`` of the document *schema* comes from, used when
+            *schema* names none (a draft-4 sub-schema needs it).
+
+    Raises:
+        UnsatisfiableSchemaError: If the runtime cannot compile *schema*.
+    """
+    if dialect is not None and "$schema" not in schema:
+        schema = {"$schema": dialect, **schema}
+    try:
+        validator = compile_validator(schema)
+    except InvalidSchemaError as exc:
+        raise UnsatisfiableSchemaError(str(exc)) from exc
+    try:
+        validator(copy.deepcopy(value))
+    except SchemaValidationError:
+        return False
+    return True
+
+
+class _Generator:
+    """Generation state: the random source, the caller's options, the dialect."""
+
+    def __init__(
+        self, rng: random.Random, omit_p: float, extra_p: float, dialect: object = None
+    ) -> None:
         self._rng = rng
         self._omit_p = omit_p
         self._extra_p = extra_p
+        self._dialect = dialect
 
     def value(self, schema: object, path: str) -> Any:
         """Return a value for *schema*, a sub-schema found at *path*."""
@@ -255,7 +316,10 @@ class _Generator:
             if not isinstance(members, list):
                 raise UnsatisfiableSchemaError("'enum' must be a list", path)
             candidates = members
-        fitting = [c for c in candidates if _conforms(c, schema)]
+        try:
+            fitting = [c for c in candidates if satisfies(c, schema, self._dialect)]
+        except UnsatisfiableSchemaError as exc:
+            raise UnsatisfiableSchemaError(str(exc), path) from exc
         if not fitting:
             raise UnsatisfiableSchemaError(
                 "no 'enum'/'const' value satisfies the schema's other keywords", path
@@ -335,22 +399,33 @@ class _Generator:
             raise UnsatisfiableSchemaError(
                 f"found no {fmt!r} string that meets the length and pattern bounds", path
             )
-        upper = min_len + DEFAULT_SPAN
-        if max_len is not None:
-            upper = min(max_len, upper)
         if "pattern" not in schema:
-            return self._text(min_len, upper)
+            upper = min_len + TEXT_SPAN
+            return self._text(min_len, upper if max_len is None else min(max_len, upper))
         return self._pattern_string(schema["pattern"], matcher, min_len, max_len, path)
 
     def _text(self, min_len: int, max_len: int) -> str:
-        # Words rather than noise, so transcripts and demos read like speech.
-        length = self._rng.randint(min_len, max_len)
+        """Return whole sentences (or words) whose length is within the bounds.
+
+        Pieces are added while they fit under *max_len* and the text is shorter
+        than a length drawn from the bounds; a text still short of *min_len* ends
+        in ``!`` marks.  Nothing is ever cut.
+        """
+        rng = self._rng
+        target = rng.randint(min_len, max_len)
         text = ""
-        while len(text) < length:
-            text += (" " if text else "") + self._rng.choice(_WORDS)
-        text = text[:length]
-        if text.endswith(" "):
-            text = text[:-1] + self._rng.choice(string.ascii_lowercase)
+        while len(text) < target:
+            room = max_len - len(text) - (1 if text else 0)
+            pieces = [p for p in _SENTENCES if len(p) <= room]
+            if not pieces and len(text) < min_len:
+                pieces = [w for w in _WORDS if len(w) <= room]
+            if not pieces:
+                break
+            text += (" " if text else "") + rng.choice(pieces)
+        if len(text) < min_len:
+            if text.endswith("."):
+                text = text[:-1]
+            text += _PAD * (min_len - len(text))
         return text
 
     def _pattern_string(
@@ -361,22 +436,11 @@ class _Generator:
         max_len: int | None,
         path: str,
     ) -> str:
-        rng = self._rng
         hint = max_len if max_len is not None else min_len + DEFAULT_SPAN
-        try:
-            parsed: Any = _sre_parse.parse(pattern)
-        except Exception:  # the parser's errors vary between Python versions
-            parsed = None
-        if parsed is not None:
-            for _ in range(PATTERN_ATTEMPTS):
-                walker = _RegexWalker(rng, rng.randint(0, max(4, hint)))
-                try:
-                    core = walker.generate(parsed)
-                except _CannotGenerateError:
-                    break
-                for candidate in self._padded(core, min_len, max_len):
-                    if matcher(candidate):
-                        return candidate
+        for core in pattern_candidates(pattern, self._rng, hint, PATTERN_ATTEMPTS):
+            for candidate in self._padded(core, min_len, max_len):
+                if matcher(candidate):
+                    return candidate
         upper = min_len + DEFAULT_SPAN if max_len is None else max_len
         for _ in range(PATTERN_ATTEMPTS):
             candidate = self._text(min_len, min(upper, min_len + DEFAULT_SPAN))
@@ -646,141 +710,6 @@ _FORMATS: dict[str, Callable[[random.Random], str]] = {
 }
 
 
-# ---------------------------------------------------------------------------
-# Strings from regular expressions
-# ---------------------------------------------------------------------------
-
-
-class _CannotGenerateError(Exception):
-    """The pattern uses a construct the walker does not generate."""
-
-
-_CATEGORY_CHARS = {
-    "CATEGORY_DIGIT": string.digits,
-    "CATEGORY_NOT_DIGIT": string.ascii_letters + " -_",
-    "CATEGORY_SPACE": " ",
-    "CATEGORY_NOT_SPACE": string.ascii_letters + string.digits,
-    "CATEGORY_WORD": string.ascii_letters + string.digits + "_",
-    "CATEGORY_NOT_WORD": " -.,!?",
-    "CATEGORY_LINEBREAK": "\n",
-    "CATEGORY_NOT_LINEBREAK": string.ascii_letters,
-}
-
-_CATEGORY_TESTS = {
-    "CATEGORY_DIGIT": re.compile(r"\d"),
-    "CATEGORY_NOT_DIGIT": re.compile(r"\D"),
-    "CATEGORY_SPACE": re.compile(r"\s"),
-    "CATEGORY_NOT_SPACE": re.compile(r"\S"),
-    "CATEGORY_WORD": re.compile(r"\w"),
-    "CATEGORY_NOT_WORD": re.compile(r"\W"),
-    "CATEGORY_LINEBREAK": re.compile(r"\n"),
-    "CATEGORY_NOT_LINEBREAK": re.compile(r"[^\n]"),
-}
-
-#: Characters tried for ``.``, ``[^...]`` and ``[^x]``.
-_NEGATION_POOL = _TEXT_ALPHABET + "#$%&*+/:;=@~"
-
-
-class _RegexWalker:
-    r"""One attempt at a string for a parsed pattern (a ``sre_parse`` tree).
-
-    Handles literals, ``.``, classes (ranges, ``\d\w\s`` and negations),
-    alternation, groups and back-references, greedy/lazy/possessive repeats
-    (unbounded ones grow at most *repeat_cap* past their minimum), atomic groups,
-    conditionals, anchors and lookarounds (both generate nothing and are left to
-    the final match check).  Anything else raises :class:`_CannotGenerateError`.
-    """
-
-    def __init__(self, rng: random.Random, repeat_cap: int) -> None:
-        self._rng = rng
-        self._cap = repeat_cap
-        self._groups: dict[int, str] = {}
-
-    def generate(self, items: Iterable[tuple[Any, Any]]) -> str:
-        return "".join(self._item(op.name, value) for op, value in items)
-
-    def _item(self, op: str, value: Any) -> str:
-        rng = self._rng
-        if op == "LITERAL":
-            return chr(value)
-        if op == "NOT_LITERAL":
-            return self._char_outside(lambda c: c == chr(value))
-        if op == "ANY":
-            return rng.choice(_TEXT_ALPHABET)
-        if op == "IN":
-            return self._class(value)
-        if op == "BRANCH":
-            return self.generate(rng.choice(value[1]))
-        if op == "SUBPATTERN":
-            group, sub = value[0], value[-1]
-            text = self.generate(sub)
-            if group is not None:
-                self._groups[group] = text
-            return text
-        if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, sub = value
-            top = low + self._cap if high == _MAXREPEAT else min(high, low + self._cap)
-            return "".join(self.generate(sub) for _ in range(rng.randint(low, top)))
-        if op in ("AT", "ASSERT", "ASSERT_NOT"):
-            return ""
-        if op == "GROUPREF":
-            if value not in self._groups:
-                raise _CannotGenerateError("reference to an unmatched group")
-            return self._groups[value]
-        if op == "GROUPREF_EXISTS":
-            group, yes, no = value[0], value[1], value[2]
-            if group in self._groups:
-                return self.generate(yes)
-            return "" if no is None else self.generate(no)
-        if op == "ATOMIC_GROUP":
-            return self.generate(value)
-        raise _CannotGenerateError(op)
-
-    def _class(self, items: list[tuple[Any, Any]]) -> str:
-        if items and items[0][0].name == "NEGATE":
-            rest = items[1:]
-            return self._char_outside(lambda c: _in_class(c, rest))
-        op, value = self._rng.choice(items)
-        name = op.name
-        if name == "LITERAL":
-            return chr(value)
-        if name == "RANGE":
-            return chr(self._rng.randint(value[0], value[1]))
-        if name == "CATEGORY" and value.name in _CATEGORY_CHARS:
-            return self._rng.choice(_CATEGORY_CHARS[value.name])
-        raise _CannotGenerateError(name)
-
-    def _char_outside(self, excluded: Callable[[str], bool]) -> str:
-        for char in self._rng.sample(_NEGATION_POOL, len(_NEGATION_POOL)):
-            if not excluded(char):
-                return char
-        raise _CannotGenerateError("every candidate character is excluded")
-
-
-def _in_class(char: str, items: list[tuple[Any, Any]]) -> bool:
-    for op, value in items:
-        name = op.name
-        if name == "LITERAL" and char == chr(value):
-            return True
-        if name == "RANGE" and value[0] <= ord(char) <= value[1]:
-            return True
-        if name == "CATEGORY":
-            test = _CATEGORY_TESTS.get(value.name)
-            if test is None:
-                raise _CannotGenerateError(value.name)
-            if test.match(char):
-                return True
-        elif name not in ("LITERAL", "RANGE"):
-            raise _CannotGenerateError(name)
-    return False
-
-
-# ---------------------------------------------------------------------------
-# A checker for the same subset (used to pick enum members and to double-check
-# hostile data)
-# ---------------------------------------------------------------------------
-
-
 def _json_types(value: object) -> set[str]:
     if value is None:
         return {"null"}
@@ -799,21 +728,6 @@ def _json_types(value: object) -> set[str]:
     return set()
 
 
-def _json_equal(a: object, b: object) -> bool:
-    """Compare as JSON does: ``1 == 1.0`` but ``True != 1``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    if a is None or b is None:
-        return a is None and b is None
-    return isinstance(a, str) and isinstance(b, str) and a == b
-
-
 def _canonical(value: object) -> str:
     def normal(v: object) -> object:
         if isinstance(v, float) and v.is_integer():
@@ -825,320 +739,3 @@ def _canonical(value: object) -> str:
         return v
 
     return json.dumps(normal(value), sort_keys=True)
-
-
-def _conforms(value: object, schema: object) -> bool:
-    """Return whether *value* satisfies *schema* in the supported subset.
-
-    ``format`` and keywords outside the subset are not checked; a malformed
-    keyword counts as failed.
-    """
-    if isinstance(schema, bool):
-        return schema
-    if not isinstance(schema, Mapping):
-        return True
-    try:
-        types = _declared_types(schema, "")
-        if types is not None and not _json_types(value) & set(types):
-            return False
-        if "const" in schema and not _json_equal(value, schema["const"]):
-            return False
-        members = schema.get("enum")
-        if members is not None and not any(_json_equal(value, m) for m in members):
-            return False
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return _number_conforms(value, _bounds(schema, ""))
-        if isinstance(value, str):
-            min_len = _count(schema, "minLength", "") or 0
-            max_len = _count(schema, "maxLength", "")
-            matcher = _pattern_matcher(schema.get("pattern"), "")
-            return _length_ok(value, min_len, max_len) and matcher(value)
-        if isinstance(value, (list, tuple)):
-            return _array_conforms(value, schema)
-        if isinstance(value, Mapping):
-            return _object_conforms(value, schema)
-    except (UnsatisfiableSchemaError, TypeError):
-        return False
-    return True
-
-
-def _number_conforms(value: int | float, bounds: _Bounds) -> bool:
-    if bounds.lo is not None and (
-        value < bounds.lo or (bounds.lo_exclusive and value == bounds.lo)
-    ):
-        return False
-    return not (
-        bounds.hi is not None
-        and (value > bounds.hi or (bounds.hi_exclusive and value == bounds.hi))
-    )
-
-
-def _array_conforms(value: list[Any] | tuple[Any, ...], schema: Mapping[str, Any]) -> bool:
-    min_items = _count(schema, "minItems", "") or 0
-    if not _length_ok(value, min_items, _count(schema, "maxItems", "")):
-        return False
-    items = schema.get("items", True)
-    for index, item in enumerate(value):
-        if isinstance(items, list):
-            sub = items[index] if index < len(items) else schema.get("additionalItems", True)
-        else:
-            sub = items
-        if not _conforms(item, sub):
-            return False
-    if schema.get("uniqueItems") is True:
-        keys = [_canonical(item) for item in value]
-        return len(set(keys)) == len(keys)
-    return True
-
-
-def _object_conforms(value: Mapping[Any, Any], schema: Mapping[str, Any]) -> bool:
-    properties = schema.get("properties", {})
-    if any(name not in value for name in schema.get("required", [])):
-        return False
-    additional = schema.get("additionalProperties", True)
-    patterns = schema.get("patternProperties", {})
-    for key, item in value.items():
-        if key in properties:
-            if not _conforms(item, properties[key]):
-                return False
-        elif not any(re.search(p, key) for p in patterns) and not _conforms(item, additional):
-            return False
-    return True
-
-
-# ---------------------------------------------------------------------------
-# Hostile data
-# ---------------------------------------------------------------------------
-
-
-def generate_invalid(
-    schema: Mapping[str, Any] | None,
-    rng: random.Random,
-    kind: InvalidDataKind | str,
-) -> str | None:
-    """Return the ``data`` string of an ``action`` that breaks *schema* one way.
-
-    Apart from the damage *kind* names, the data is valid: a game that rejects it
-    must be rejecting it for that reason.  Every returned string fails to parse
-    (:attr:`InvalidDataKind.INVALID_JSON`) or parses to a value that fails
-    *schema*.
-
-    Args:
-        schema: The action's schema, or ``None`` for an action without one (then
-            only :attr:`InvalidDataKind.INVALID_JSON` applies).
-        rng: The source of randomness; the same seed gives the same string.
-        kind: The damage to do, as an :class:`InvalidDataKind` or its value
-            (``"out_of_range"``).
-
-    Returns:
-        The JSON text to send as ``data``, or ``None`` when *kind* does not apply
-        to *schema*: ``WRONG_TYPE`` without a ``type`` at the top;
-        ``MISSING_REQUIRED`` when no generated object has a required key;
-        ``EXTRA_KEY`` when no generated object has ``additionalProperties: false``;
-        ``OUT_OF_RANGE`` when no generated value has a constraint to break.
-
-    Raises:
-        ValueError: If *kind* is not an :class:`InvalidDataKind` value.
-        UnsatisfiableSchemaError: If valid data is needed as a base and none can
-            be generated for *schema*.
-
-    """
-    kind = InvalidDataKind(kind)
-    if kind is InvalidDataKind.INVALID_JSON:
-        return _invalid_json(schema, rng)
-    if schema is None:
-        return None
-    if kind is InvalidDataKind.WRONG_TYPE:
-        types = _declared_types(schema, "")
-        if types is None:
-            return None
-        candidates = [c for c in _WRONG_TYPE_VALUES if not _json_types(c) & set(types)]
-        if not candidates:
-            return None
-        value: Any = copy.deepcopy(rng.choice(candidates))
-    else:
-        holder = [generate_valid(schema, rng)]
-        damage = {
-            InvalidDataKind.MISSING_REQUIRED: _drop_required,
-            InvalidDataKind.EXTRA_KEY: _add_forbidden_key,
-            InvalidDataKind.OUT_OF_RANGE: _break_constraint,
-        }[kind]
-        if not damage(holder, schema, rng):
-            return None
-        value = holder[0]
-    if _conforms(value, schema):  # pragma: no cover - a bug in the damage code
-        return None
-    return json.dumps(value)
-
-
-_WRONG_TYPE_VALUES: tuple[Any, ...] = (
-    ["move", "left"],
-    [],
-    42,
-    3.5,
-    "move left",
-    True,
-    None,
-    {},
-)
-
-
-def _invalid_json(schema: Mapping[str, Any] | None, rng: random.Random) -> str:
-    base = '{"value": 1}'
-    if schema is not None:
-        with contextlib.suppress(UnsatisfiableSchemaError):
-            base = json.dumps(generate_valid(schema, rng))
-    candidates = [
-        base[:-1],
-        base[:-1] + ",}",
-        base.replace('"', "'"),
-        "{" + _word(rng) + ": 1}",
-        f"{_word(rng)} {_word(rng)}",
-        "",
-        '{"value": undefined}',
-        "[1, 2",
-    ]
-    rng.shuffle(candidates)
-    for text in candidates:
-        try:
-            json.loads(text)
-        except ValueError:
-            return text
-    return "{"  # pragma: no cover - the plain-words candidate never parses
-
-
-#: Where a value sits: its container (dict or list), key or index, and schema.
-_Slot = tuple[Any, Any, Any]
-
-
-def _slots(value: object, schema: object) -> Iterator[_Slot]:
-    """Yield every property (present or not) and array item below *value*."""
-    if not isinstance(schema, Mapping):
-        return
-    if isinstance(value, dict):
-        properties = schema.get("properties")
-        if isinstance(properties, Mapping):
-            for name, sub in properties.items():
-                yield value, name, sub
-                if name in value:
-                    yield from _slots(value[name], sub)
-    elif isinstance(value, list):
-        items = schema.get("items")
-        for index, item in enumerate(value):
-            if isinstance(items, list):
-                sub = items[index] if index < len(items) else None
-            else:
-                sub = items
-            if isinstance(sub, Mapping):
-                yield value, index, sub
-                yield from _slots(item, sub)
-
-
-def _objects(holder: list[Any], schema: Mapping[str, Any]) -> list[tuple[dict[str, Any], Any]]:
-    """Return every generated object with its schema, the top one first."""
-    found: list[tuple[dict[str, Any], Any]] = []
-    if isinstance(holder[0], dict):
-        found.append((holder[0], schema))
-    for container, key, sub in _slots(holder[0], schema):
-        present = key in container if isinstance(container, dict) else True
-        if present and isinstance(container[key], dict):
-            found.append((container[key], sub))
-    return found
-
-
-def _drop_required(holder: list[Any], schema: Mapping[str, Any], rng: random.Random) -> bool:
-    choices = [
-        (obj, key)
-        for obj, sub in _objects(holder, schema)
-        for key in sub.get("required", [])
-        if key in obj
-    ]
-    if not choices:
-        return False
-    obj, key = rng.choice(choices)
-    del obj[key]
-    return True
-
-
-def _add_forbidden_key(holder: list[Any], schema: Mapping[str, Any], rng: random.Random) -> bool:
-    choices = [
-        (obj, sub)
-        for obj, sub in _objects(holder, schema)
-        if sub.get("additionalProperties") is False
-    ]
-    if not choices:
-        return False
-    obj, sub = rng.choice(choices)
-    patterns = sub.get("patternProperties", {})
-    for _ in range(20):
-        name = _unknown_key(rng, obj, sub.get("properties", {}))
-        if not any(re.search(p, name) for p in patterns):
-            obj[name] = _Generator(rng, 0.0, 0.0).any_scalar()
-            return True
-    return False  # pragma: no cover - patternProperties matching every name
-
-
-def _break_constraint(holder: list[Any], schema: Mapping[str, Any], rng: random.Random) -> bool:
-    options = []
-    for container, key, sub in _slots(holder[0], schema):
-        present = key in container if isinstance(container, dict) else True
-        bad = _bad_values(sub, container[key] if present else None, rng)
-        if bad:
-            options.append((container, key, bad))
-    if not options:
-        return False
-    container, key, bad = rng.choice(options)
-    container[key] = rng.choice(bad)
-    return True
-
-
-def _bad_values(schema: Mapping[str, Any], current: object, rng: random.Random) -> list[Any]:
-    """Return values that break one constraint of *schema* each (maybe none)."""
-    try:
-        types = _declared_types(schema, "") or []
-        bounds = _bounds(schema, "")
-        min_len = _count(schema, "minLength", "")
-        max_len = _count(schema, "maxLength", "")
-        min_items = _count(schema, "minItems", "")
-        max_items = _count(schema, "maxItems", "")
-        pattern_ok = _pattern_matcher(schema.get("pattern"), "")
-    except UnsatisfiableSchemaError:
-        return []
-    integer = "integer" in types and "number" not in types
-    numeric = not types or "integer" in types or "number" in types
-    textual = not types or "string" in types
-    listy = not types or "array" in types
-    bad: list[Any] = []
-    if numeric and bounds.lo is not None:
-        lo = bounds.lo
-        if integer:
-            bad.append(math.floor(lo) if bounds.lo_exclusive else math.ceil(lo) - 1)
-        else:
-            bad.append(lo if bounds.lo_exclusive else lo - max(1.0, abs(lo)))
-    if numeric and bounds.hi is not None:
-        hi = bounds.hi
-        if integer:
-            bad.append(math.ceil(hi) if bounds.hi_exclusive else math.floor(hi) + 1)
-        else:
-            bad.append(hi if bounds.hi_exclusive else hi + max(1.0, abs(hi)))
-    if textual and min_len:
-        bad.append("x" * (min_len - 1))
-    if textual and max_len is not None:
-        bad.append("x" * (max_len + 1))
-    if textual and "pattern" in schema:
-        bad.extend(t for t in ("", "!", "~ ~", "0", "Z") if not pattern_ok(t))
-    if "enum" in schema or "const" in schema:
-        bad.extend(_off_list_values(types, rng))
-    if listy and min_items:
-        bad.append(list(current[: min_items - 1]) if isinstance(current, list) else [])
-    if listy and max_items is not None:
-        filler = current[0] if isinstance(current, list) and current else 0
-        bad.append([copy.deepcopy(filler) for _ in range(max_items + 1)])
-    return [value for value in bad if not _conforms(value, schema)]
-
-
-def _off_list_values(types: list[str], rng: random.Random) -> list[Any]:
-    """Return values likely outside an ``enum``/``const``, of the allowed types."""
-    candidates: list[Any] = [f"not_{_word(rng)}", rng.randint(1000, 9999), 0.25, True, None]
-    fitting = [c for c in candidates if not types or _json_types(c) & set(types)]
-    return fitting or candidates

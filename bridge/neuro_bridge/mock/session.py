@@ -38,7 +38,7 @@ import trio_websocket
 
 from neuro_bridge.mock import rules as _rules
 from neuro_bridge.mock.chaos import ChaosKind, ChaosOutcome, ChaosProbe, build_probe, judge
-from neuro_bridge.mock.datagen import UnsatisfiableSchemaError, generate_valid
+from neuro_bridge.mock.datagen import action_data
 from neuro_bridge.mock.rules import ConformanceChecker
 from neuro_bridge.protocol import GameCommandKind, NeuroCommands
 
@@ -345,22 +345,16 @@ class MockSession:
     def generate_data_for(schema: Any, rng: random.Random, config: MockConfig) -> str | None:
         """Return the ``data`` text Neuro sends for an action with *schema*.
 
-        ``None`` when *schema* is not an object schema (no data is sent); ``"{}"``
-        when no valid value can be generated for it (logged).
+        :func:`~neuro_bridge.mock.datagen.action_data` with *config*'s options:
+        ``None`` for an action without parameters (no schema, or ``{}``);
+        ``"{}"`` when no valid value can be generated (logged).
         """
-        if not isinstance(schema, dict):
-            return None
-        try:
-            value = generate_valid(
-                schema,
-                rng,
-                omit_optional_probability=config.omit_optional_probability,
-                extra_key_probability=config.extra_key_probability,
-            )
-        except UnsatisfiableSchemaError as exc:
-            logger.warning("cannot generate data for schema %.80r: %s; sending {}", schema, exc)
-            return "{}"
-        return json.dumps(value)
+        return action_data(
+            schema,
+            rng,
+            omit_optional_probability=config.omit_optional_probability,
+            extra_key_probability=config.extra_key_probability,
+        )
 
     async def send_action(
         self, name: str, data: Any = GENERATE, *, action_id: str | None = None
