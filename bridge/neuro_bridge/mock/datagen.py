@@ -416,7 +416,7 @@ class _Generator:
         text = ""
         while len(text) < target:
             room = max_len - len(text) - (1 if text else 0)
-            pieces = [p for p in _SENTENCES if len(p) <= room]
+            pieces = [p for p in _SENTENCES if len(p) <= room and p not in text]
             if not pieces and len(text) < min_len:
                 pieces = [w for w in _WORDS if len(w) <= room]
             if not pieces:

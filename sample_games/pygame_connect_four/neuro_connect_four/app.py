@@ -247,6 +247,7 @@ def _loop(
         else:
             fallback_clock.tick(FPS)
     if screenshot is not None:
+        renderer.draw(game.render_state(None))  # the settled board, no hover disc
         pygame.image.save(screen, screenshot)
     session.quit_by_neuro = leaving()
     return session
