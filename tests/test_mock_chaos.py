@@ -172,3 +172,16 @@ def test_unknown_keys_probe_expects_acceptance(
     assert "chaos_extra" in probe.frames[0]
     result = ResultRecord(id="id-1", success=success, message=message)
     assert judge(probe, [result], connected=True).ok is ok
+
+
+def test_an_unregistered_action_may_be_accepted_once_registered_again() -> None:
+    # The game unregistered "drop", the probe and the game's new registration of
+    # "drop" crossed on the wire: accepting it then is right, before then is not.
+    drop = RegisteredAction("drop", "Drop.")
+    probe = build_probe(ChaosKind.UNREGISTERED_ACTION, {}, random.Random(1), lambda: "id-1", [drop])
+    assert probe is not None
+    accepted = ResultRecord(id="id-1", success=True, message="dropped")
+    assert judge(probe, [accepted], connected=True, registered_again=True).ok
+    assert not judge(probe, [accepted], connected=True).ok
+    refused = ResultRecord(id="id-1", success=False, message="not registered")
+    assert judge(probe, [refused], connected=True).ok

@@ -267,6 +267,7 @@ def judge(
     *,
     connected: bool,
     shutdown_ready: bool = False,
+    registered_again: bool = False,
     connection: int = 0,
 ) -> ChaosOutcome:
     """Judge the game's answer to *probe*.
@@ -277,6 +278,9 @@ def judge(
             the probe expects none).
         connected: Whether the game was still connected when judged.
         shutdown_ready: Whether the game sent ``shutdown/ready`` since the probe.
+        registered_again: For ``unregistered_action``: the game registered the
+            action again before answering (the frames crossed), so accepting it
+            is right.
         connection: The connection number stamped on the outcome.
     """
     kind = probe.kind
@@ -306,6 +310,8 @@ def judge(
     if kind in _REJECT_KINDS:
         if len(results) > 1:
             return outcome(False, f"answered {len(results)} times")
+        if first.success and kind is ChaosKind.UNREGISTERED_ACTION and registered_again:
+            return outcome(True, f"registered it again before answering {answer}")
         if first.success:
             return outcome(False, f"accepted it: {answer}")
         return outcome(True, f"answered {answer}")

@@ -599,6 +599,7 @@ class MockSession:
             return None
         ready_before = self._shutdown_ready
         sent_at = trio.current_time()
+        sent_index = len(self.messages)
         for frame in probe.frames:
             await self.send(frame)
         await self._await_probe(probe)
@@ -618,6 +619,7 @@ class MockSession:
             self.checker.results_for(probe.action_id) if probe.action_id else (),
             connected=self._connected,
             shutdown_ready=self._shutdown_ready > ready_before,
+            registered_again=self._registered_before_answer(probe, sent_index),
             connection=self.number,
         )
         self.chaos_outcomes.append(outcome)
@@ -634,6 +636,19 @@ class MockSession:
             )
         self._poke()
         return outcome
+
+    def _registered_before_answer(self, probe: ChaosProbe, since: int) -> bool:
+        """Whether the game registered *probe*'s action between message *since* and its answer."""
+        for message in self.messages[since:]:
+            data = message.data if isinstance(message.data, dict) else {}
+            if message.command == "action/result" and data.get("id") == probe.action_id:
+                return False
+            if message.command == "actions/register" and any(
+                isinstance(a, dict) and a.get("name") == probe.action_name
+                for a in data.get("actions") or ()
+            ):
+                return True
+        return False
 
     async def _await_probe(self, probe: ChaosProbe) -> None:
         action_id = probe.action_id
