@@ -78,9 +78,7 @@ TAUNT = Action(
     " it appears in a speech bubble on the screen.",
     {
         "type": "object",
-        "properties": {
-            "message": {"type": "string", "minLength": 1, "maxLength": TAUNT_MAX_LENGTH}
-        },
+        "properties": {"message": {"type": "string", "maxLength": TAUNT_MAX_LENGTH}},
         "required": ["message"],
     },
 )
