@@ -13,10 +13,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
+import pytest
 import trio
 import trio_websocket
 from libcomponent.component import Component, Event, ExternalRaiseManager
 
+from neuro_bridge import cli
 from neuro_bridge.component import (
     GRACEFUL_SHUTDOWN_EVENT,
     IMMEDIATE_SHUTDOWN_EVENT,
@@ -283,3 +285,22 @@ async def session(**options: Any) -> AsyncIterator[Session]:
         finally:
             with trio.fail_after(WAIT):
                 await component.stop()
+
+
+def assert_refused_before_running(
+    capsys: pytest.CaptureFixture[str], argv: list[str], option: str, complaint: str
+) -> None:
+    """Run ``neuro-bridge *argv*``: it must stop with one usage error about *option*.
+
+    Exit status 2, nothing on standard output (nothing ran), and the last line of
+    standard error names the option and says *complaint*.
+    """
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith(f"neuro-bridge {argv[0]}: error: argument")
+    assert option in last
+    assert complaint in last

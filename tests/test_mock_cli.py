@@ -17,11 +17,11 @@ import pytest
 import trio
 from libcomponent.component import Event, ExternalRaiseManager
 
-from neuro_bridge import cli as neuro_bridge_cli
 from neuro_bridge.mock import MockNeuro, cli
 from neuro_bridge.mock.console import HELP, Console
 from neuro_bridge.protocol import Action
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
+from tests.helpers import assert_refused_before_running
 from tests.mock_support import WAIT, raw_game
 
 MOVE = Action(
@@ -285,12 +285,6 @@ async def test_console_quit_stops_the_server() -> None:
 def test_bad_options_are_refused_before_serving(
     option: str, value: str, complaint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        neuro_bridge_cli.main(["mock", "--no-console", option, value])
-    assert exit_info.value.code == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""  # nothing listened, nothing played
-    last = captured.err.strip().splitlines()[-1]
-    assert last.startswith("neuro-bridge mock: error: argument")
-    assert option in last
-    assert complaint in last
+    assert_refused_before_running(
+        capsys, ["mock", "--no-console", option, value], option, complaint
+    )

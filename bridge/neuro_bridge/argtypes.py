@@ -12,6 +12,7 @@ import argparse
 import math
 import os
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = [
     "non_negative",
@@ -24,6 +25,9 @@ __all__ = [
 ]
 
 
+_N = TypeVar("_N", int, float)
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -34,30 +38,6 @@ def _number(text: str) -> float:
     return value
 
 
-def non_negative(text: str) -> float:
-    """Return *text* as a number >= 0."""
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
-    return value
-
-
-def positive(text: str) -> float:
-    """Return *text* as a number > 0."""
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
-    return value
-
-
-def probability(text: str) -> float:
-    """Return *text* as a number between 0 and 1."""
-    value = _number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
-
-
 def _integer(text: str) -> int:
     try:
         return int(text)
@@ -65,28 +45,47 @@ def _integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
+def _require(value: _N, holds: bool, rule: str, text: str) -> _N:
+    """Return *value* if *holds*, else raise the one-line error "must be *rule*"."""
+    if not holds:
+        raise argparse.ArgumentTypeError(f"must be {rule}, not {text}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """Return *text* as a number >= 0."""
+    value = _number(text)
+    return _require(value, value >= 0, ">= 0", text)
+
+
+def positive(text: str) -> float:
+    """Return *text* as a number > 0."""
+    value = _number(text)
+    return _require(value, value > 0, "> 0", text)
+
+
+def probability(text: str) -> float:
+    """Return *text* as a number between 0 and 1."""
+    value = _number(text)
+    return _require(value, 0 <= value <= 1, "between 0 and 1", text)
+
+
 def non_negative_int(text: str) -> int:
     """Return *text* as a whole number >= 0."""
     value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
+    return _require(value, value >= 0, "0 or more", text)
 
 
 def positive_int(text: str) -> int:
     """Return *text* as a whole number >= 1."""
     value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
-    return value
+    return _require(value, value >= 1, "1 or more", text)
 
 
 def port(text: str) -> int:
     """Return *text* as a TCP port: 0 (any free port) to 65535."""
     value = _integer(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, not {text}")
-    return value
+    return _require(value, 0 <= value <= 65535, "a port from 0 to 65535", text)
 
 
 def writable_file(text: str) -> Path:

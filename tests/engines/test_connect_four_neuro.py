@@ -26,6 +26,7 @@ from neuro_connect_four.neuro import (  # type: ignore[import-not-found, unused-
 from neuro_bridge import cli
 from neuro_bridge.engines.pygame import PygameNeuro
 from neuro_bridge.mock import ChaosKind, MockConfig, MockNeuro
+from tests.helpers import assert_refused_before_running
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -268,15 +269,7 @@ def test_windowed_demo_tells_the_terminal_what_happens(
 def test_demo_refuses_bad_options_before_playing(
     option: str, value: str, complaint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["demo", "--headless", option, value])
-    assert exit_info.value.code == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""  # nothing ran
-    last = captured.err.strip().splitlines()[-1]
-    assert last.startswith("neuro-bridge demo: error: argument")
-    assert option in last
-    assert complaint in last
+    assert_refused_before_running(capsys, ["demo", "--headless", option, value], option, complaint)
 
 
 def test_demo_saves_a_screenshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
