@@ -641,9 +641,9 @@ class MockSession:
         """Whether the game registered *probe*'s action between message *since* and its answer."""
         for message in self.messages[since:]:
             data = message.data if isinstance(message.data, dict) else {}
-            if message.command == "action/result" and data.get("id") == probe.action_id:
+            if message.command == GameCommandKind.RESULT and data.get("id") == probe.action_id:
                 return False
-            if message.command == "actions/register" and any(
+            if message.command == GameCommandKind.REGISTER and any(
                 isinstance(a, dict) and a.get("name") == probe.action_name
                 for a in data.get("actions") or ()
             ):
