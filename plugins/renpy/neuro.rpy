@@ -54,6 +54,13 @@ init -500 python in neuro:
     # The name of the action that advances dialogue in "neuro" mode.
     advance_action = "advance"
 
+    # Offer the buttons of screens the game waits on (`call screen`, and the
+    # main menu) to Neuro; her pick clicks the button.
+    screens = True
+
+    # The name of the action that clicks a button.
+    screen_action = "click"
+
     # How urgent forces are: "low", "medium", "high" or "critical".
     priority = "low"
 

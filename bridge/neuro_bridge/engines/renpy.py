@@ -96,12 +96,12 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "advance_delay": 2.0,
     "advance_per_character": 0.04,
     "advance_action": "advance",
+    "screens": True,
+    "screen_action": "click",
     "priority": "low",
 }
 
 _SHUTDOWN_TIMEOUT: Final = 3.0
-#: Sentinel for "Neuro has not picked yet".
-_NOTHING: Final = object()
 
 
 class RenpyHost(PygameHost):
@@ -167,7 +167,7 @@ def _check_setting(name: str, value: object) -> object:
         if value is not None and not (isinstance(value, str) and value):
             raise TypeError(f"must be None or a non-empty str, not {value!r}")
         return value
-    if name in ("menu_action", "input_action", "advance_action"):
+    if name in ("menu_action", "input_action", "advance_action", "screen_action"):
         return check_action_name(value)
     if name == "advance":
         if value not in ADVANCE_MODES:
@@ -224,27 +224,48 @@ def _unique(captions: Iterable[str]) -> list[str]:
 
 
 class _Window:
-    """One interaction Neuro is asked to end: a menu, an input or an ``ask``.
+    """One interaction Neuro is asked to end: a menu, an input, a screen, an ``ask``.
 
     ``waiting`` until its interaction starts, ``shown`` during it, ``closed``
     after.  Neuro's answer is accepted only while shown, in the same context
-    (not while the player is in the game menu); it is applied by ending the
-    interaction from the next periodic callback.
+    (not while the player is in the game menu); what it does on Ren'Py's side
+    (:attr:`apply`) runs from the next periodic callback, inside the
+    interaction, as a click would.
+
+    Attributes:
+        screen: The screen whose buttons are offered (screens only).
+        offered: Whether its action has been registered and forced.
+        won: Neuro's answer succeeded (the one-shot action unregistered itself).
+        apply: What to do in the periodic callback; ends the interaction
+            (raises) or returns to let it go on.
+
     """
 
-    def __init__(self, action_name: str) -> None:
+    def __init__(
+        self, action_name: str, *, screen: str | None = None, state: str = "waiting"
+    ) -> None:
         self.action_name = action_name
+        self.screen = screen
         self.context = renpy.game.context()
-        self.state = "waiting"
-        self.value: object = _NOTHING
-        #: Neuro's answer succeeded: the one-shot action unregistered itself.
+        self.state = state
+        self.offered = False
         self.won = False
+        self.apply: Callable[[], None] | None = None
 
     def accepting(self) -> bool:
         return self.state == "shown" and renpy.game.context() is self.context
 
-    def answered(self) -> bool:
-        return self.value is not _NOTHING
+    def end_with(self, value: object) -> Callable[[], None]:
+        """Return an :attr:`apply` that ends the interaction with *value*."""
+
+        def end() -> None:
+            self.state = "closed"
+            raise EndInteraction(value)
+
+        return end
+
+
+_Answer = Callable[[_Window, "Mapping[str, Any]"], ActionResult]
 
 
 class RenpyNeuro:
@@ -323,10 +344,14 @@ class RenpyNeuro:
         if deferred is not None:
             raise deferred
         window = self.window
-        if window is not None and window.answered() and window.accepting():
-            value, window.value = window.value, _NOTHING
-            window.state = "closed"
-            raise EndInteraction(value)
+        if window is not None and window.accepting():
+            apply, window.apply = window.apply, None
+            if apply is not None:
+                apply()
+            elif window.screen is not None and not window.offered:
+                self._offer_screen(window)
+        elif window is None and self._started and self.settings["screens"]:
+            self._offer_main_menu()
         if self.settings["advance"] == "auto":
             self._auto_advance()
 
@@ -334,14 +359,17 @@ class RenpyNeuro:
         """``config.start_interact_callbacks``: track windows, then pump."""
         self._interaction_started = time.monotonic()
         window = self.window
-        if window is not None and renpy.game.context() is window.context:
-            if window.state == "waiting":
-                window.state = "shown"
-            elif window.state == "shown":  # its interaction ended (a click)
-                window.state = "closed"
+        if window is not None:
+            if renpy.game.context() is window.context:
+                if window.state == "waiting":
+                    window.state = "shown"
+                elif window.state == "shown":  # its interaction ended (a click)
+                    self.close_window(window)
+            elif window.context not in renpy.game.contexts:  # left by a jump
+                self.close_window(window)
         self.pump()
-        if window is not None and window.answered() and window.accepting():
-            self.host.wake()  # end it from the periodic callback
+        if window is not None and window.apply is not None:
+            self.host.wake()  # applied from the periodic callback
 
     def history(self, entry: Any) -> None:
         """``config.history_callbacks``: send each line of dialogue once.
@@ -395,19 +423,39 @@ class RenpyNeuro:
         self,
         action: Action,
         query: str,
-        handler: Callable[[_Window, Mapping[str, Any]], ActionResult],
+        handler: _Answer,
         *,
         state: str | None = None,
     ) -> _Window:
-        """Register *action* for one interaction and force it; return its window.
+        """Register *action* for the next interaction and force it; return its window.
 
         *handler* gets the window and Neuro's data while the window accepts an
-        answer; it sets ``window.value`` (what the interaction returns) on success.
+        answer; on success it sets ``window.apply``.
         """
-        window = _Window(action.name)
+        window = self._new_window(action.name)
+        self._offer(window, action, query, handler, state=state)
+        return window
+
+    def _new_window(
+        self, action_name: str, *, screen: str | None = None, state: str = "waiting"
+    ) -> _Window:
+        window = _Window(action_name, screen=screen, state=state)
         previous, self.window = self.window, window
         if previous is not None:
             self._close(previous)
+        return window
+
+    def _offer(
+        self,
+        window: _Window,
+        action: Action,
+        query: str,
+        handler: _Answer,
+        *,
+        state: str | None = None,
+    ) -> None:
+        window.offered = True
+        window.won = False
 
         def answer(data: Mapping[str, Any]) -> ActionResult:
             if window.state == "closed" or self.window is not window:
@@ -416,6 +464,7 @@ class RenpyNeuro:
                 return ActionResult(False, "The game is busy elsewhere; try again in a moment.")
             result = handler(window, data)
             if result.success:
+                window.won = True
                 self.host.wake()
             return result
 
@@ -432,18 +481,21 @@ class RenpyNeuro:
             )
         except ForceInFlightError:
             logger.warning("another force is in flight; %r is registered, not forced", action.name)
-        return window
 
     def close_window(self, window: _Window) -> None:
-        """End *window*: unregister its action unless Neuro's pick already did."""
+        """End *window*: unregister its action unless Neuro's answer already did."""
         if self.window is window:
             self.window = None
         self._close(window)
 
     def _close(self, window: _Window) -> None:
         window.state = "closed"
-        if not window.won and self.api.is_registered(window.action_name):
+        if window.offered and not window.won and self.api.is_registered(window.action_name):
             self.api.remove_action(window.action_name)
+
+    def _query(self, default: str) -> str:
+        """Return the last line of dialogue (what the game just asked), else *default*."""
+        return self.recent[-1] if self.recent else default
 
     # ------------------------------------------------------------ menus
 
@@ -467,31 +519,90 @@ class RenpyNeuro:
             return original(items, **kwargs)
         captions = _unique(caption for caption, _ in choices)
         by_caption = dict(zip(captions, (value for _, value in choices)))
-        action = Action(
-            self.settings["menu_action"],
-            "Pick one of the choices on the menu.",
-            {
-                "type": "object",
-                "properties": {"choice": {"type": "string", "enum": captions}},
-                "required": ["choice"],
-            },
+        action = _choice_action(
+            self.settings["menu_action"], "Pick one of the choices on the menu.", captions
         )
-        query = " ".join(prompt) or (self.recent[-1] if self.recent else "") or action.description
 
         def pick(window: _Window, data: Mapping[str, Any]) -> ActionResult:
             caption = data["choice"]
             value = by_caption[caption]
             if isinstance(value, renpy.ui.ChoiceReturn):
                 value = value()  # records the choice as chosen, as a click does
-            window.value = value
-            window.won = True
+            window.apply = window.end_with(value)
             return ActionResult(True, f"Chose {caption!r}.")
 
-        window = self.open_window(action, query, pick)
+        window = self.open_window(action, " ".join(prompt) or self._query(action.description), pick)
         try:
             return original(items, **kwargs)
         finally:
             self.close_window(window)
+
+    # ------------------------------------------------------------ screens
+
+    def call_screen(
+        self, original: Callable[..., Any], name: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Call screen *name* through *original* (``renpy.call_screen``), offering its buttons.
+
+        The buttons are read once the screen has been drawn (in the next
+        periodic callback); Neuro's pick runs the button's action as a click
+        does, and is offered again if the screen stays up.
+        """
+        if not (self._started and self.settings["screens"]):
+            return original(name, *args, **kwargs)
+        window = self._new_window(self.settings["screen_action"], screen=name)
+        try:
+            return original(name, *args, **kwargs)
+        finally:
+            self.close_window(window)
+
+    def _offer_main_menu(self) -> None:
+        """Offer the main menu's buttons (Start, Load, ...) while it waits for a click."""
+        if not getattr(renpy.exports.context(), "_main_menu", False):
+            return
+        if renpy.exports.get_screen("main_menu") is None:
+            return
+        window = self._new_window(self.settings["screen_action"], screen="main_menu", state="shown")
+        self._offer_screen(window)
+
+    def _offer_screen(self, window: _Window) -> None:
+        window.offered = True
+        shown = renpy.exports.get_screen(window.screen) if window.screen else None
+        if shown is None:
+            return
+        buttons: list[Any] = []
+
+        def visit(displayable: Any) -> None:
+            sensitive = getattr(displayable, "clicked", None) is not None
+            if sensitive and isinstance(displayable, renpy.display.behavior.Button):
+                buttons.append(displayable)
+
+        shown.visit_all(visit)
+        if not buttons:
+            return
+        captions = _unique(
+            plain_text(button._tts_all(), substitute=False) or f"Button {number}"
+            for number, button in enumerate(buttons, 1)
+        )
+        by_caption = dict(zip(captions, buttons))
+        action = _choice_action(
+            self.settings["screen_action"], "Click one of the buttons on the screen.", captions
+        )
+
+        def click(window: _Window, data: Mapping[str, Any]) -> ActionResult:
+            button = by_caption[data["choice"]]
+
+            def run() -> None:
+                value = renpy.exports.run(button.clicked)
+                if value is not None:
+                    window.end_with(value)()
+                window.offered = False  # the screen stays: offer it again
+                renpy.exports.restart_interaction()
+
+            window.apply = run
+            return ActionResult(True, f"Clicked {data['choice']!r}.")
+
+        self._offer(window, action, self._query(action.description), click)
 
     # ------------------------------------------------------------ input
 
@@ -511,7 +622,6 @@ class RenpyNeuro:
             "Type the text the game asks for.",
             {"type": "object", "properties": {"text": text_schema}, "required": ["text"]},
         )
-        query = plain_text(prompt) or "Type some text."
         allow, exclude = options["allow"], options["exclude"]
 
         def enter(window: _Window, data: Mapping[str, Any]) -> ActionResult:
@@ -524,15 +634,27 @@ class RenpyNeuro:
                 text = text[:length]
             if not text:
                 return ActionResult(False, "None of those characters can be typed here.")
-            window.value = text
-            window.won = True
+            window.apply = window.end_with(text)
             return ActionResult(True, f"Entered {text!r}.")
 
-        window = self.open_window(action, query, enter)
+        window = self.open_window(action, plain_text(prompt) or "Type some text.", enter)
         try:
             return original(prompt, *args, **kwargs)
         finally:
             self.close_window(window)
+
+
+def _choice_action(name: str, description: str, captions: Sequence[str]) -> Action:
+    """Return an action whose data picks one of *captions*: ``{"choice": caption}``."""
+    return Action(
+        name,
+        description,
+        {
+            "type": "object",
+            "properties": {"choice": {"type": "string", "enum": list(captions)}},
+            "required": ["choice"],
+        },
+    )
 
 
 def _input_options(args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -550,6 +672,7 @@ def _input_options(args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, 
 _current: RenpyNeuro | None = None
 _original_display_menu: Callable[..., Any] | None = None
 _original_input: Callable[..., Any] | None = None
+_original_call_screen: Callable[..., Any] | None = None
 
 
 def current() -> RenpyNeuro | None:
@@ -611,7 +734,7 @@ def _log_to_renpy() -> None:
 
 
 def _hook_exports() -> None:
-    global _original_display_menu, _original_input
+    global _original_display_menu, _original_input, _original_call_screen
     exports = renpy.exports
     if exports.display_menu is not neuro_display_menu:
         _original_display_menu = exports.display_menu
@@ -621,6 +744,9 @@ def _hook_exports() -> None:
     if exports.input is not neuro_input:
         _original_input = exports.input
         exports.input = neuro_input
+    if exports.call_screen is not neuro_call_screen:
+        _original_call_screen = exports.call_screen
+        exports.call_screen = neuro_call_screen
 
 
 def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
@@ -645,12 +771,27 @@ def neuro_input(prompt: Any, *args: Any, **kwargs: Any) -> Any:
     return plugin.input(original, prompt, *args, **kwargs)
 
 
+def neuro_call_screen(_screen_name: str, *args: Any, **kwargs: Any) -> Any:
+    """``renpy.call_screen``, offered to Neuro (see :meth:`RenpyNeuro.call_screen`)."""
+    original = _original_call_screen
+    if original is None:  # pragma: no cover - only reachable before install()
+        raise RuntimeError("the Neuro plugin is not installed")
+    plugin = _current
+    if plugin is None:
+        return original(_screen_name, *args, **kwargs)
+    return plugin.call_screen(original, _screen_name, *args, **kwargs)
+
+
 # Saved games pickle functions by name: if the game stores ``menu =
 # renpy.display_menu``, the save names Ren'Py's function, and loads with or
 # without the plugin.
-neuro_display_menu.__module__ = neuro_input.__module__ = "renpy.exports"
-neuro_display_menu.__qualname__ = neuro_display_menu.__name__ = "display_menu"
-neuro_input.__qualname__ = neuro_input.__name__ = "input"
+for _hook, _name in (
+    (neuro_display_menu, "display_menu"),
+    (neuro_input, "input"),
+    (neuro_call_screen, "call_screen"),
+):
+    _hook.__module__ = "renpy.exports"
+    _hook.__qualname__ = _hook.__name__ = _name
 
 
 def _on_start() -> None:
@@ -831,19 +972,10 @@ def ask(
     if plugin is None or not connected():
         return fallback
     captions = _unique(texts)
-    action = Action(
-        name,
-        query,
-        {
-            "type": "object",
-            "properties": {"choice": {"type": "string", "enum": captions}},
-            "required": ["choice"],
-        },
-    )
+    action = _choice_action(name, query, captions)
 
     def pick(window: _Window, data: Mapping[str, Any]) -> ActionResult:
-        window.value = captions.index(data["choice"])
-        window.won = True
+        window.apply = window.end_with(captions.index(data["choice"]))
         return ActionResult(True, f"Answered {data['choice']!r}.")
 
     window = plugin.open_window(action, query, pick, state=state)

@@ -1,3 +1,4 @@
+from renpy.display import behavior as behavior
 from renpy.display import core as core
 
 class _Log:

@@ -1,0 +1,6 @@
+from typing import Any
+
+class Button:
+    action: Any
+    clicked: Any
+    def _tts_all(self) -> str: ...
