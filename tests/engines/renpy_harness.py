@@ -29,7 +29,7 @@ from neuro_bridge.mock import MockConfig, MockNeuro, Transcript
 from tests.engines.engines import renpy_game_copy
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
     from neuro_bridge.mock import GameMessage
     from tests.engines.engines import Engine
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "plugins" / "renpy"
 SAMPLE = REPO / "sample_games" / "renpy_tea_party"
+HOOKS = Path(__file__).with_name("renpy_test_hooks.rpy")
 
 #: The distributions the runtime needs inside Ren'Py (pure Python).
 RUNTIME_DISTRIBUTIONS = (
@@ -121,10 +122,17 @@ def copy_game(
     library: Path,
     *,
     extra: str = FAST,
+    hooks: bool = False,
 ) -> Path:
-    """Copy the project *source* to *destination*, plugin installed; return it."""
+    """Copy the project *source* to *destination*, plugin installed; return it.
+
+    With *hooks*, the copy also gets ``renpy_test_hooks.rpy`` (see
+    :meth:`GameRun.command`).
+    """
     renpy_game_copy(engine, source, destination)
     install_plugin(destination, library)
+    if hooks:
+        shutil.copyfile(HOOKS, destination / "game" / HOOKS.name)
     if extra:
         (destination / "game" / "zz_neuro_test.rpy").write_text(extra)
     return destination
@@ -159,6 +167,28 @@ class GameRun:
             f"--- output\n{self.output()[-3000:]}\n--- log.txt\n{self.log()[-4000:]}\n"
             f"--- traceback.txt\n{self.traceback()}"
         )
+
+    async def command(self, text: str, *, timeout: float = 20.0) -> str:
+        """Have the game's test hooks run *text*; return what they report.
+
+        Raises:
+            AssertionError: The hooks did not take the command within *timeout* s.
+
+        """
+        done = self.game / "neuro_test_done.txt"
+        before = done.read_text().splitlines() if done.exists() else []
+        pending = self.game / "neuro_test_command.txt.new"
+        pending.write_text(text)
+        pending.replace(self.game / "neuro_test_command.txt")
+        with trio.move_on_after(timeout):
+            while True:
+                lines = done.read_text().splitlines() if done.exists() else []
+                if len(lines) > len(before):
+                    return lines[len(before)]
+                if self.process.returncode is not None or self.crashed():
+                    break
+                await trio.sleep(0.05)
+        raise AssertionError(f"the game did not run {text!r}\n{self.describe()}")
 
     def crashed(self) -> bool:
         """Whether Ren'Py reported an error (it then waits on its error screen)."""
@@ -261,12 +291,25 @@ class RecordingTranscript(Transcript):
             self.frames.append((connection, "neuro", json.loads(frame)))
 
     def actions(self, name: str) -> list[tuple[int, dict[str, Any]]]:
-        """Neuro's ``action`` frames for *name*: ``(index in frames, decoded data)``."""
+        """Neuro's ``action`` frames for *name* that the game performed.
+
+        Returns ``(index in frames, decoded data)`` for each action whose first
+        result was a success (chaos probes and late answers are left out).
+        """
+        first_result: dict[str, bool] = {}
+        for _, sender, frame in self.frames:
+            data = frame.get("data") or {}
+            if sender == "game" and frame.get("command") == "action/result":
+                first_result.setdefault(str(data.get("id")), data.get("success") is True)
         found = []
+        seen: set[str] = set()
         for index, (_, sender, frame) in enumerate(self.frames):
             data = frame.get("data") or {}
             if sender == "neuro" and frame.get("command") == "action" and data.get("name") == name:
-                found.append((index, json.loads(data.get("data") or "null")))
+                action_id = str(data.get("id"))
+                if first_result.get(action_id) and action_id not in seen:
+                    seen.add(action_id)
+                    found.append((index, json.loads(data.get("data") or "null")))
         return found
 
     def contexts(self, start: int = 0) -> list[str]:
@@ -280,6 +323,18 @@ class RecordingTranscript(Transcript):
     def commands(self, sender: str = "game") -> list[str]:
         """The commands *sender* sent, in order."""
         return [str(frame.get("command")) for _, who, frame in self.frames if who == sender]
+
+
+@contextlib.contextmanager
+def explained(transcript: RecordingTranscript, run: GameRun | None = None) -> Iterator[None]:
+    """On failure, print the transcript (and the game's output and logs) for pytest."""
+    try:
+        yield
+    except BaseException:
+        print(transcript.text()[-8000:])
+        if run is not None:
+            print(run.describe())
+        raise
 
 
 @asynccontextmanager

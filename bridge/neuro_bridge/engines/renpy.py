@@ -251,6 +251,9 @@ class _Window:
         self.offered = False
         self.won = False
         self.apply: Callable[[], None] | None = None
+        #: The (query, state) of a force not sent yet (another was in flight).
+        self.force: tuple[str, str | None] | None = None
+        self.force_delayed = False
 
     def accepting(self) -> bool:
         return self.state == "shown" and renpy.game.context() is self.context
@@ -344,6 +347,8 @@ class RenpyNeuro:
         if deferred is not None:
             raise deferred
         window = self.window
+        if window is not None and window.force is not None:
+            self._force(window)
         if window is not None and window.accepting():
             apply, window.apply = window.apply, None
             if apply is not None:
@@ -368,6 +373,8 @@ class RenpyNeuro:
             elif window.context not in renpy.game.contexts:  # left by a jump
                 self.close_window(window)
         self.pump()
+        if window is not None and window.force is not None:
+            self._force(window)
         if window is not None and window.apply is not None:
             self.host.wake()  # applied from the periodic callback
 
@@ -472,15 +479,29 @@ class RenpyNeuro:
         if api.is_registered(action.name):
             api.remove_action(action.name)
         api.add_action(action, answer, one_shot=True)
+        window.force = (query, state if state is not None else self.state_text())
+        self._force(window)
+
+    def _force(self, window: _Window) -> None:
+        """Send the window's force, or keep it for later while another is in flight.
+
+        Another force may be ending (its actions' removal still queued, after a
+        rollback or a load) or be the game's own; the force is tried again
+        after each pump until it goes out or the window closes.
+        """
+        if window.force is None or window.state == "closed":
+            return
+        query, state = window.force
         try:
-            api.force(
-                query,
-                [action.name],
-                state=state if state is not None else self.state_text(),
-                priority=self.settings["priority"],
+            self.api.force(
+                query, [window.action_name], state=state, priority=self.settings["priority"]
             )
         except ForceInFlightError:
-            logger.warning("another force is in flight; %r is registered, not forced", action.name)
+            if not window.force_delayed:
+                window.force_delayed = True
+                logger.info("another force is in flight; %r waits for it", window.action_name)
+            return
+        window.force = None
 
     def close_window(self, window: _Window) -> None:
         """End *window*: unregister its action unless Neuro's answer already did."""
