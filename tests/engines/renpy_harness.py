@@ -11,13 +11,11 @@ plays.  Every game is a fresh copy in the test's temporary folder, with its own
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import io
 import json
 import shutil
 import signal
 import subprocess
-import textwrap
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,27 +33,8 @@ if TYPE_CHECKING:
     from tests.engines.engines import Engine
 
 REPO = Path(__file__).resolve().parents[2]
-PLUGIN = REPO / "plugins" / "renpy"
 SAMPLE = REPO / "sample_games" / "renpy_tea_party"
 HOOKS = Path(__file__).with_name("renpy_test_hooks.rpy")
-
-#: The distributions the runtime needs inside Ren'Py (pure Python).
-RUNTIME_DISTRIBUTIONS = (
-    "trio",
-    "trio-websocket",
-    "wsproto",
-    "h11",
-    "outcome",
-    "sniffio",
-    "sortedcontainers",
-    "idna",
-    "attrs",
-    "exceptiongroup",
-    "libcomponent",
-    "fastjsonschema",
-    "typing_extensions",
-    "mypy_extensions",
-)
 
 #: Settings every test copy gets: no reading delay.
 FAST = """\
@@ -64,73 +43,27 @@ define neuro.advance_per_character = 0.0
 """
 
 
-def _copy_distribution(name: str, target: Path) -> None:
-    distribution = importlib.metadata.distribution(name)
-    for file in distribution.files or ():
-        if file.suffix in (".pyc",) or "__pycache__" in file.parts:
-            continue
-        if file.parts[0].endswith((".pth",)) or file.parts[0] in ("..", "bin"):
-            continue
-        source = Path(str(distribution.locate_file(file)))
-        if not source.is_file():
-            continue
-        destination = target / file
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination)
-
-
-def build_library(target: Path) -> Path:
-    """Vendor the runtime's dependencies and ``neuro_bridge`` into *target*."""
-    if (target / "neuro_bridge").is_dir():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    for name in RUNTIME_DISTRIBUTIONS:
-        _copy_distribution(name, target)
-    shutil.copytree(
-        REPO / "bridge" / "neuro_bridge",
-        target / "neuro_bridge",
-        ignore=shutil.ignore_patterns("__pycache__", "mock"),
-    )
-    return target
-
-
-def install_plugin(game: Path, library: Path) -> None:
-    """Drop the plugin into *game* (a project folder): the ``.rpy`` and the library."""
-    folder = game / "game" / "neuro_plugin"
-    folder.mkdir()
-    for rpy in PLUGIN.glob("*.rpy"):
-        shutil.copyfile(rpy, folder / rpy.name)
-    shutil.copytree(library, folder / "lib")
-    (folder / "00neuro_syspath.rpy").write_text(
-        textwrap.dedent(
-            """\
-            python early hide:
-                import os
-                import sys
-                path = os.path.join(config.gamedir, "neuro_plugin", "lib")
-                if path not in sys.path:
-                    sys.path.insert(0, path)
-            """
-        )
-    )
+def install_bundle(game: Path, bundle: Path) -> Path:
+    """Copy the drop-in folder *bundle* into the project *game*, as a person would."""
+    return shutil.copytree(bundle, game / "game" / bundle.name)
 
 
 def copy_game(
     engine: Engine,
     source: Path,
     destination: Path,
-    library: Path,
+    bundle: Path,
     *,
     extra: str = FAST,
     hooks: bool = False,
 ) -> Path:
-    """Copy the project *source* to *destination*, plugin installed; return it.
+    """Copy the project *source* to *destination*, with the drop-in *bundle*; return it.
 
     With *hooks*, the copy also gets ``renpy_test_hooks.rpy`` (see
     :meth:`GameRun.command`).
     """
     renpy_game_copy(engine, source, destination)
-    install_plugin(destination, library)
+    install_bundle(destination, bundle)
     if hooks:
         shutil.copyfile(HOOKS, destination / "game" / HOOKS.name)
     if extra:

@@ -14,7 +14,6 @@ import trio
 from tests.engines.renpy_harness import (
     SAMPLE,
     RecordingTranscript,
-    build_library,
     copy_game,
     running_game,
     stand_in,
@@ -40,11 +39,6 @@ REACTIONS = {
 ENDINGS = ("Ending: The Cake.", "Ending: The Garden.")
 
 
-@pytest.fixture(scope="session")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_library(tmp_path_factory.mktemp("neuro_lib") / "lib")
-
-
 def check_played(transcript: RecordingTranscript) -> None:
     """Every pick, typed name and sugar count shows in what the game said next."""
     picks = transcript.actions("choose") + transcript.actions("answer")
@@ -64,9 +58,11 @@ def check_played(transcript: RecordingTranscript) -> None:
     assert not repeated, transcript.text()  # each line once (8.3 reports lines twice)
 
 
-async def test_sample_played_to_an_ending(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_sample_played_to_an_ending(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
     async with stand_in() as (mock, transcript):
-        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library)
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle)
         async with running_game(renpy, game, mock.url) as run:
             status = await run.wait(120)
         assert status == 0, run.describe()

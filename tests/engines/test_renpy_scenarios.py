@@ -17,7 +17,6 @@ import trio
 from neuro_bridge.mock import ALL_CHAOS, GameDisconnectedError, MockConfig, MockNeuro
 from tests.engines.renpy_harness import (
     SAMPLE,
-    build_library,
     copy_game,
     explained,
     running_game,
@@ -37,11 +36,6 @@ pytestmark = pytest.mark.slow
 
 #: Seconds a whole scenario may take.
 SCENARIO_TIMEOUT = 180
-
-
-@pytest.fixture(scope="session")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_library(tmp_path_factory.mktemp("neuro_lib") / "lib")
 
 
 def answer_for(session: MockSession, force: ForceRecord, pick: str | None = None) -> Any:
@@ -105,9 +99,9 @@ def check_nothing_stale(mock: MockNeuro, transcript: RecordingTranscript) -> Non
     mock.assert_conforms()
 
 
-async def test_a_click_beats_neuro(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_a_click_beats_neuro(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
-        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library, hooks=True)
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True)
         async with running_game(renpy, game, mock.url) as run:
             with explained(transcript, run), trio.fail_after(SCENARIO_TIMEOUT):
                 session = await mock.wait_for_game()
@@ -130,9 +124,9 @@ async def test_a_click_beats_neuro(renpy: Engine, library: Path, tmp_path: Path)
     check_nothing_stale(mock, transcript)
 
 
-async def test_rollback_past_a_menu(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_rollback_past_a_menu(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
-        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library, hooks=True)
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True)
         async with running_game(renpy, game, mock.url) as run:
             with explained(transcript, run), trio.fail_after(SCENARIO_TIMEOUT):
                 session = await mock.wait_for_game()
@@ -161,13 +155,13 @@ async def test_rollback_past_a_menu(renpy: Engine, library: Path, tmp_path: Path
     check_nothing_stale(mock, transcript)
 
 
-async def test_shift_r_reload(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_shift_r_reload(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
         game = copy_game(
             renpy,
             SAMPLE,
             tmp_path / "tea_party",
-            library,
+            renpy_bundle,
             hooks=True,
             extra="define config.developer = True\ndefine neuro.advance_delay = 0.0\n",
         )
@@ -188,9 +182,11 @@ async def test_shift_r_reload(renpy: Engine, library: Path, tmp_path: Path) -> N
     check_nothing_stale(mock, transcript)
 
 
-async def test_stand_in_restarted_mid_game(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_stand_in_restarted_mid_game(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
     first = MockNeuro(MockConfig(host="127.0.0.1", port=0, auto_play=False))
-    game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library)
+    game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle)
     with trio.fail_after(SCENARIO_TIMEOUT):
         async with contextlib.AsyncExitStack() as stack:  # the game outlives the first server
             async with trio.open_nursery() as nursery:
@@ -215,9 +211,9 @@ async def test_stand_in_restarted_mid_game(renpy: Engine, library: Path, tmp_pat
     first.assert_conforms()
 
 
-async def test_quit_during_a_force(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_quit_during_a_force(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
-        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library, hooks=True)
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True)
         async with running_game(renpy, game, mock.url) as run:
             with explained(transcript, run), trio.fail_after(SCENARIO_TIMEOUT):
                 session = await mock.wait_for_game()
@@ -230,9 +226,9 @@ async def test_quit_during_a_force(renpy: Engine, library: Path, tmp_path: Path)
     mock.assert_conforms()
 
 
-async def test_save_loaded_mid_game(renpy: Engine, library: Path, tmp_path: Path) -> None:
+async def test_save_loaded_mid_game(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
-        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", library, hooks=True)
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True)
         async with running_game(renpy, game, mock.url) as run:
             with explained(transcript, run), trio.fail_after(SCENARIO_TIMEOUT):
                 session = await mock.wait_for_game()
@@ -257,13 +253,13 @@ async def test_save_loaded_mid_game(renpy: Engine, library: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize("seed", [3])
-async def test_chaos_answered(renpy: Engine, library: Path, tmp_path: Path, seed: int) -> None:
+async def test_chaos_answered(renpy: Engine, renpy_bundle: Path, tmp_path: Path, seed: int) -> None:
     async with stand_in(chaos=ALL_CHAOS, chaos_interval=0.3, seed=seed) as (mock, transcript):
         game = copy_game(
             renpy,
             SAMPLE,
             tmp_path / "tea_party",
-            library,
+            renpy_bundle,
             extra="define neuro.advance_delay = 0.4\ndefine neuro.advance_per_character = 0.0\n",
         )
         async with running_game(renpy, game, mock.url) as run:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import trio
 
-from tests.engines.renpy_harness import build_library, copy_game, running_game, stand_in
+from tests.engines.renpy_harness import copy_game, running_game, stand_in
 
 if TYPE_CHECKING:
     from tests.engines.engines import Engine
@@ -26,11 +26,6 @@ pytestmark = pytest.mark.slow
 TUTORIAL = Path("/usr/share/games/renpy/demo")
 #: Tutorials (their buttons' captions) that hold menus, in the order to visit them.
 WITH_MENUS = ("Choices and Python", "Player Experience")
-
-
-@pytest.fixture(scope="session")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_library(tmp_path_factory.mktemp("neuro_lib") / "lib")
 
 
 @pytest.fixture
@@ -48,10 +43,10 @@ def choices(schema: Any) -> list[str]:
 
 
 async def test_tutorial_menus_answered(
-    renpy80: Engine, tutorial: Path, library: Path, tmp_path: Path
+    renpy80: Engine, tutorial: Path, renpy_bundle: Path, tmp_path: Path
 ) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
-        game = copy_game(renpy80, tutorial, tmp_path / "tutorial", library)
+        game = copy_game(renpy80, tutorial, tmp_path / "tutorial", renpy_bundle)
         async with running_game(renpy80, game, mock.url) as run:
             menus = 0
             visits = list(WITH_MENUS)

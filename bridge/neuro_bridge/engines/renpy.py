@@ -37,7 +37,6 @@ trio itself until the websocket is closed and the run has finished.
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
 import os
 import time
@@ -49,7 +48,7 @@ from renpy.display.core import EndInteraction
 
 from neuro_bridge.api import ForceInFlightError
 from neuro_bridge.component import ActionResult
-from neuro_bridge.engines.pygame import PygameHost, PygameNeuro
+from neuro_bridge.game import NeuroGame
 from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError, check_action_name
 
 if TYPE_CHECKING:
@@ -104,14 +103,15 @@ DEFAULTS: Final[Mapping[str, object]] = {
 _SHUTDOWN_TIMEOUT: Final = 3.0
 
 
-class RenpyHost(PygameHost):
-    """Wakes Ren'Py's interaction loop from any thread: posts its ``PERIODIC`` event.
+class RenpyHost:
+    """The :class:`~neuro_bridge.guest.Host` for Ren'Py: posts its ``PERIODIC`` event.
 
     Ren'Py answers a ``PERIODIC`` event by running ``config.periodic_callbacks``
     at once, where the plugin pumps trio.  The event goes through the pygame
     module Ren'Py's display core uses (``pygame_sdl2``, or ``renpy.pygame`` on
     8.5+).  A failed post (display not up yet, or gone) is harmless: the plugin
-    also pumps at the start of every interaction.
+    also pumps at the start of every interaction, and Ren'Py's own timer posts
+    ``PERIODIC`` every 50 ms during interactions.
 
     Attributes:
         posted: Wake events posted so far.
@@ -120,13 +120,14 @@ class RenpyHost(PygameHost):
     """
 
     def __init__(self) -> None:
-        super().__init__(event_type=renpy.display.core.PERIODIC)
+        self.event_type = renpy.display.core.PERIODIC
+        self.posted = 0
+        self.post_failures = 0
         self._pygame = renpy.display.core.pygame
+        self._failure_logged = False
 
     def wake(self) -> None:
         """Post ``PERIODIC``; any thread, never blocks, never raises."""
-        with contextlib.suppress(RuntimeError):  # already released: a wake is pending
-            self._woken.release()
         try:
             self._pygame.event.post(self._pygame.event.Event(self.event_type))
         except Exception as exc:  # no display yet, or a full queue
@@ -289,7 +290,7 @@ class RenpyNeuro:
         title = self.settings["game"] or renpy.config.name or renpy.config.window_title
         self.game_title = title if isinstance(title, str) and title else "Ren'Py game"
         self.host = RenpyHost()
-        self.api = PygameNeuro(self.game_title, self.settings["url"], host=self.host)
+        self.api = NeuroGame(self.game_title, self.settings["url"], host=self.host)
         self.recent: collections.deque[str] = collections.deque(
             maxlen=max(int(self.settings["state_lines"]), 1)
         )
