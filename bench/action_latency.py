@@ -17,7 +17,9 @@ p50/p99 of that round trip and as a ratio to (d):
 
 The modes take turns: each round runs a short batch of every mode, in a rotated
 order, so a machine whose speed drifts during the run (shared cores, frequency
-scaling) slows every mode alike and the ratios stay put.  For (a) and (b) each
+scaling) slows every mode alike and the ratios compare like with like.  A busier
+machine still lengthens the tails, most in the modes that cross more threads and
+processes per round trip: the load average is printed with the figures.  For (a) and (b) each
 round trip is also sorted by where the action landed in the game's frame: while
 the game waited (in ``wait_frame`` / ``clock.tick``), or while it was rendering or
 collecting garbage -- work no single-threaded game loop can interrupt.
@@ -524,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     samples = args.actions or (150 if args.quick else 600)
     soak = args.soak or (10_000 if args.quick else 100_000)
     rounds = max(1, math.ceil(samples / BATCH))
+    load = os.getloadavg()
 
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=serve, args=(child,), daemon=True)
@@ -597,6 +600,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"action -> action/result round trip, {rounds} rounds of {BATCH} samples per mode"
         f" (after {WARMUP} warm-up each), modes interleaved"
+    )
+    print(
+        f"load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+        f" ({os.cpu_count()} CPUs): compare runs made at a similar load"
     )
     print(f"{'mode':44} {'p50':>9} {'p99':>9} {'p50/echo':>9} {'p99/echo':>9} lost")
     echo_p99 = percentile(rtts["d"], 0.99)
