@@ -547,3 +547,26 @@ async def test_send_context_event_through_the_manager_sends_context_in_order() -
         await s.server.wait_count(6)  # startup + 5 contexts
         contexts = [m["data"] for m in s.server.messages() if m["command"] == "context"]
         assert contexts == [{"message": f"event {n}", "silent": n % 2 == 0} for n in range(5)]
+
+
+async def test_async_handlers_past_the_limit_are_answered_busy() -> None:
+    release = trio.Event()
+    started: list[str] = []
+
+    async def slow(data: dict[str, Any]) -> None:
+        started.append("slow")
+        await release.wait()
+
+    async with session() as s:
+        s.component.max_async_handlers = 2
+        await s.component.register_action(WAVE, slow)
+        for number in range(3):
+            await s.server.send(action_frame(f"w{number}", "wave"))
+        busy = await s.server.wait_for_result("w2")
+        assert busy["success"] is False
+        assert "busy" in busy["message"]
+        assert started == ["slow", "slow"]
+        release.set()
+        assert (await s.server.wait_for_result("w0"))["success"] is True
+        assert (await s.server.wait_for_result("w1"))["success"] is True
+        assert (await s.act("wave"))["success"] is True  # the slots are free again

@@ -62,7 +62,9 @@ __all__ = [
     "DEFAULT_ACTION_TIMEOUT",
     "GRACEFUL_SHUTDOWN_EVENT",
     "IMMEDIATE_SHUTDOWN_EVENT",
+    "MAX_ASYNC_HANDLERS",
     "SEND_CONTEXT_EVENT",
+    "SLOW_HANDLER_WARNING",
     "SPEECH_FINISHED_EVENT",
     "STARTUP_ACKNOWLEDGED_EVENT",
     "UNKNOWN_COMMAND_EVENT",
@@ -80,6 +82,21 @@ logger = logging.getLogger(__name__)
 #: Seconds an async handler may run before it is cancelled and answered as failed.
 #: Neuro gives up on a result after about 20 s.
 DEFAULT_ACTION_TIMEOUT: Final = 10.0
+
+#: Async handlers that may run at once (the default of
+#: :attr:`AbstractNeuroAPIComponent.max_async_handlers`).  An action that arrives
+#: with this many running is answered at once with a failure saying the game is
+#: busy -- Neuro may retry -- instead of starting one more task without bound.
+MAX_ASYNC_HANDLERS: Final = 64
+
+#: Seconds a sync handler may hold the game's loop (its frame, in guest mode)
+#: before a WARNING names it (the default of
+#: :attr:`AbstractNeuroAPIComponent.slow_handler_warning`).  Long work belongs
+#: in an async handler, which lets the frame go on.
+SLOW_HANDLER_WARNING: Final = 0.05
+
+#: What Neuro is told when :data:`MAX_ASYNC_HANDLERS` handlers are running.
+_BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a moment."
 
 #: Event raised with a :class:`~neuro_bridge.protocol.StartupAcknowledged`.
 STARTUP_ACKNOWLEDGED_EVENT: Final = "neuro_startup_acknowledged"
@@ -242,8 +259,18 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         game_title: The game's display name.
         action_timeout: Seconds an async handler may run (default
             :data:`DEFAULT_ACTION_TIMEOUT`).  A sync handler cannot be interrupted;
-            one that runs longer is logged.
+            one that runs longer than :attr:`slow_handler_warning` is logged.
+
+    Attributes:
+        max_async_handlers: Async handlers that may run at once; see
+            :data:`MAX_ASYNC_HANDLERS`.  Set it (or override it in a subclass)
+            to change the limit.
+        slow_handler_warning: Seconds after which a sync handler is logged as
+            holding the loop; see :data:`SLOW_HANDLER_WARNING`.
     """
+
+    max_async_handlers: int = MAX_ASYNC_HANDLERS
+    slow_handler_warning: float = SLOW_HANDLER_WARNING
 
     def __init__(
         self,
@@ -258,6 +285,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             raise ValueError(f"action_timeout must be positive, not {action_timeout!r}")
         self.action_timeout = action_timeout
         self._bindings: dict[str, _Binding] = {}
+        self._async_running = 0
         # Where async handlers run; set by subclasses while a connection is open.
         self._handler_nursery: trio.Nursery | None = None
 
@@ -370,6 +398,15 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             await self._answer(action, ActionResult(False, str(rejected)))
             return
         if binding.is_async:
+            if self._async_running >= self.max_async_handlers:
+                logger.warning(
+                    "answering %r as busy: %d async handlers are running (max_async_handlers)",
+                    action.name,
+                    self._async_running,
+                )
+                await self._answer(action, ActionResult(False, _BUSY_MESSAGE))
+                return
+            self._async_running += 1
             if self._handler_nursery is not None:
                 self._handler_nursery.start_soon(self._run_async_handler, action, binding, data)
             else:
@@ -380,22 +417,22 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         try:
             value = binding.handler(data)
         except Exception as exc:
-            result = self._handler_failed(action, exc)
-        else:
-            if value is None:
-                result = _SUCCESS
-            elif inspect.isawaitable(value):  # a sync callable that returned a coroutine
-                result = await self._await_result(action, value)
-            else:
-                result = to_action_result(value, action.name)
-        elapsed = time.perf_counter() - started
-        if elapsed > self.action_timeout:
+            value = self._handler_failed(action, exc)
+        held = time.perf_counter() - started
+        if held > self.slow_handler_warning:
             logger.warning(
-                "handler for %r blocked for %.1f s (limit %.1f s)",
+                "handler for %r blocked the game's loop for %.0f ms (warning above %.0f ms);"
+                " make it async to let the frame go on",
                 action.name,
-                elapsed,
-                self.action_timeout,
+                held * 1000,
+                self.slow_handler_warning * 1000,
             )
+        if value is None:
+            result = _SUCCESS
+        elif inspect.isawaitable(value):  # a sync callable that returned a coroutine
+            result = await self._await_result(action, value)
+        else:
+            result = to_action_result(value, action.name)
         await self._finish(action, binding, result)
 
     def _unknown_action_message(self, action: ActionRequested) -> str:
@@ -450,12 +487,16 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
     async def _run_async_handler(
         self, action: ActionRequested, binding: _Binding, data: dict[str, Any]
     ) -> None:
+        """Run an async handler (counted by :attr:`max_async_handlers`) and answer."""
         try:
-            awaitable = binding.handler(data)
-        except Exception as exc:
-            result = self._handler_failed(action, exc)
-        else:
-            result = await self._await_result(action, awaitable)
+            try:
+                awaitable = binding.handler(data)
+            except Exception as exc:
+                result = self._handler_failed(action, exc)
+            else:
+                result = await self._await_result(action, awaitable)
+        finally:
+            self._async_running -= 1
         await self._finish(action, binding, result)
 
     async def _await_result(self, action: ActionRequested, awaitable: object) -> ActionResult:

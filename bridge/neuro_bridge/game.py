@@ -78,7 +78,12 @@ from neuro_bridge.protocol import (
     check_context,
     check_force,
 )
-from neuro_bridge.trio_ws import TrioNeuroAPIComponent, check_url, default_url
+from neuro_bridge.trio_ws import (
+    OutboxFullError,
+    TrioNeuroAPIComponent,
+    check_url,
+    default_url,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable, Mapping, Sequence
@@ -97,6 +102,7 @@ __all__ = [
     "ActionWindow",
     "CommandQueueFullError",
     "NeuroGame",
+    "OutboxFullError",
     "WindowEnd",
     "WindowState",
 ]
@@ -370,6 +376,8 @@ class NeuroGame:
         self._commands_done = trio.Event()
         # Open action windows, polled on every pump.
         self._windows: list[ActionWindow] = []
+        # context / shutdown-ready commands queued but not yet handed to the component.
+        self._queued_held = 0
         # Names a successful one-shot or group action is about to unregister.
         self._leaving: set[str] = set()
         self._component.on_unregistered = self._leaving.difference_update
@@ -630,8 +638,14 @@ class NeuroGame:
     def send_context(self, message: str, silent: bool = True) -> None:
         """Tell Neuro what is happening; *silent* ``False`` lets her answer aloud.
 
+        While disconnected, context waits in the component's outbox for the next
+        connection; when the outbox (``outbox_size``, see
+        :data:`~neuro_bridge.trio_ws.OUTBOX_SIZE`) would overflow, this raises
+        at once and nothing is queued -- never a context lost later.
+
         Raises:
             LocalProtocolError: *message* is not a str or *silent* not a bool.
+            OutboxFullError: Disconnected, with the outbox full.
             CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
 
         """
@@ -645,7 +659,7 @@ class NeuroGame:
             else:
                 await manager.raise_event_internal(Event(SEND_CONTEXT_EVENT, (message, silent)))
 
-        self._submit(send)
+        self._submit_held(send)
 
     def force(
         self,
@@ -723,6 +737,7 @@ class NeuroGame:
         """Tell Neuro the game has saved and may be closed (``shutdown/ready``).
 
         Raises:
+            OutboxFullError: Disconnected, with the outbox full (see :meth:`send_context`).
             CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
 
         """
@@ -730,7 +745,25 @@ class NeuroGame:
         async def send() -> None:
             await self._component.send_shutdown_ready()
 
-        self._submit(send)
+        self._submit_held(send)
+
+    def _submit_held(self, command: _Command) -> None:
+        """Queue a frame the component holds while offline; refuse it if it cannot."""
+        component = self._component
+        waiting = component.queued_messages + self._queued_held
+        if component.not_connected and waiting >= component.outbox_size:
+            raise OutboxFullError(
+                f"{waiting} messages are waiting for Neuro to reconnect; not queueing more"
+            )
+
+        async def counted() -> None:
+            self._queued_held -= 1
+            await command()
+
+        def queued() -> None:
+            self._queued_held += 1
+
+        self._submit(counted, queued)
 
     def on(self, event_name: str, callback: Callable[[Any], object]) -> None:
         """Call ``callback(data)`` on the host thread when the component raises *event_name*.
@@ -914,6 +947,7 @@ class NeuroGame:
             return
         self.runner.shutdown(timeout, grace=min(GRACEFUL_STOP_TIMEOUT, timeout / 2))
         self._queued_forces = 0
+        self._queued_held = 0
         self._queued_ops.clear()
         self._leaving.clear()
 

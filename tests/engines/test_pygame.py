@@ -27,6 +27,7 @@ from neuro_bridge.component import (
 )
 from neuro_bridge.engines.pygame import CONNECTED_EVENT, PygameHost, PygameNeuro
 from neuro_bridge.protocol import Action, LocalProtocolError
+from neuro_bridge.trio_ws import OutboxFullError
 from tests.engines.server_thread import ServerThread, first_connection, run_frames
 from tests.helpers import COLUMN_SCHEMA, action_frame
 
@@ -221,6 +222,7 @@ def test_loop_blocking_in_event_wait_is_woken(screen: pygame.Surface) -> None:
         neuro.start()
         try:
             connection = wait_connected(neuro, server, screen)
+            run_frames(neuro, lambda: "actions/register" in commands(connection))
             server.send(connection, action_frame("w1", "test_wave"))
             deadline = time.monotonic() + 10
             while "w1" not in results(connection):
@@ -533,3 +535,102 @@ def test_ctrl_c_in_a_handler_reaches_the_game_as_a_plain_keyboard_interrupt(
             neuro.shutdown()
     assert [type(exc) for exc in caught] == [KeyboardInterrupt]
     assert neuro.runner.done
+
+
+# ---------------------------------------------------------------- under load
+
+
+def test_send_context_with_the_outbox_full_raises_at_the_call(screen: pygame.Surface) -> None:
+    neuro = PygameNeuro("Test Game", "ws://127.0.0.1:1", outbox_size=3)  # never connects
+    for number in range(3):
+        neuro.send_context(f"Context {number}.")
+    with pytest.raises(OutboxFullError):
+        neuro.send_context("One too many.")
+    with pytest.raises(OutboxFullError):
+        neuro.send_shutdown_ready()
+    neuro.start()
+    try:
+        run_frames(neuro, lambda: neuro.component.queued_messages == 3)
+        with pytest.raises(OutboxFullError):
+            neuro.send_context("Still full.")
+    finally:
+        neuro.shutdown()
+    assert neuro.component.queued_messages == 3  # all kept, none lost
+
+
+def test_a_late_frame_gives_pump_no_full_budget() -> None:
+    neuro = PygameNeuro("Test Game", "ws://127.0.0.1:1")
+    budgets: list[float] = []
+    runner_pump = neuro.runner.pump
+
+    def recording_pump(budget: float = 1.0) -> int:
+        budgets.append(budget)
+        return runner_pump(budget)
+
+    neuro.start()
+    try:
+        neuro.runner.pump = recording_pump  # type: ignore[method-assign]
+        neuro.wait_frame(20)
+        time.sleep(0.06)  # the game's own work overran its 50 ms frame
+        budgets.clear()
+        neuro.runner.run_sync_soon_threadsafe(lambda: None)  # trio has work
+        neuro.wait_frame(20)
+    finally:
+        neuro.runner.pump = runner_pump  # type: ignore[method-assign]
+        neuro.shutdown()
+    # One pump, with nothing left of the frame: it runs one step, not 5 ms of them.
+    assert len(budgets) == 1
+    assert budgets[0] <= 0
+
+
+def test_blocking_handlers_run_one_per_frame(screen: pygame.Surface) -> None:
+    ran_in: list[int] = []
+    frame = [0]
+    with ServerThread() as server:
+        neuro = PygameNeuro("Test Game", server.url)
+
+        @neuro.action("test_think", "Think hard.")
+        def think(data: dict[str, Any]) -> None:
+            ran_in.append(frame[0])
+            time.sleep(0.03)  # longer than a 60 fps frame
+
+        neuro.start()
+        try:
+            connection = wait_connected(neuro, server, screen)
+            run_frames(neuro, lambda: "actions/register" in commands(connection))
+            for number in range(4):
+                server.send(connection, action_frame(f"t{number}", "test_think"))
+            deadline = time.monotonic() + 10
+            while len(ran_in) < 4:  # the loop of the issue: handle_event and wait_frame
+                assert time.monotonic() < deadline
+                frame[0] += 1
+                for event in pygame.event.get():
+                    neuro.handle_event(event)
+                screen.fill((0, 0, 0))
+                pygame.display.flip()
+                neuro.wait_frame(60)
+        finally:
+            neuro.shutdown()
+    assert len(set(ran_in)) == len(ran_in) == 4, ran_in
+
+
+def test_a_handler_holding_the_frame_is_logged(
+    screen: pygame.Surface, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ServerThread() as server:
+        neuro = PygameNeuro("Test Game", server.url)
+        neuro.component.slow_handler_warning = 0.01
+
+        @neuro.action("test_think", "Think hard.")
+        def think(data: dict[str, Any]) -> None:
+            time.sleep(0.03)
+
+        neuro.start()
+        try:
+            connection = wait_connected(neuro, server, screen)
+            run_frames(neuro, lambda: "actions/register" in commands(connection))
+            server.send(connection, action_frame("t1", "test_think"))
+            run_frames(neuro, lambda: "t1" in results(connection))
+        finally:
+            neuro.shutdown()
+    assert "handler for 'test_think' blocked the game's loop" in caplog.text

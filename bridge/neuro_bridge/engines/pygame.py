@@ -224,6 +224,8 @@ class PygameNeuro(NeuroGame):
             game_title, url, host=self.host, pump_budget=pump_budget, **component_options
         )
         self._last_frame: float | None = None
+        # wait_frame was called since the last wake event reached handle_event.
+        self._paced = False
 
     def start(
         self,
@@ -240,9 +242,11 @@ class PygameNeuro(NeuroGame):
         Sleeps until ``1/fps`` seconds after the previous frame's deadline, but
         wakes whenever trio has work and runs it at once (handlers included), so
         Neuro's actions are answered within a fraction of a millisecond instead
-        of at the next frame.  Input events stay in pygame's queue for the next
-        frame, as with ``clock.tick``.  A game that falls behind is not made to
-        catch up.  ``fps <= 0`` only pumps.
+        of at the next frame.  Each pump gets no more than what is left of the
+        frame (nor more than :attr:`pump_budget`), so a flood of messages cannot
+        make the frame late; what is left over runs in the next frame.  Input
+        events stay in pygame's queue for the next frame, as with ``clock.tick``.
+        A game that falls behind is not made to catch up.  ``fps <= 0`` only pumps.
 
         Returns:
             Milliseconds since the previous call, like :meth:`pygame.time.Clock.tick`.
@@ -251,6 +255,7 @@ class PygameNeuro(NeuroGame):
             BaseException: What the guest run crashed with, as for :meth:`pump`.
 
         """
+        self._paced = True
         now = time.perf_counter()
         previous = self._last_frame
         period = 1.0 / fps if fps > 0 else 0.0
@@ -271,29 +276,40 @@ class PygameNeuro(NeuroGame):
                 time.sleep(remaining)
                 return full_frame
         else:
-            self.pump()
+            budget = self.pump_budget
+            self.pump(min(budget, target - now) if period else budget)
             remaining = target - time.perf_counter()
             while remaining > 0:
                 if not self.host.wait(remaining):
                     return full_frame  # slept to the deadline: the frame is over
-                self.pump()
+                self.pump(min(budget, target - time.perf_counter()))
                 remaining = target - time.perf_counter()
         if previous is None:
             return 0
         return math.floor((time.perf_counter() - previous) * 1000)
 
     def handle_event(self, event: pygame.event.Event) -> bool:
-        """Swallow our wake events: return ``True`` (after pumping) if *event* is one.
+        """Swallow our wake events: return ``True`` if *event* is one.
 
         Call it on each event from :func:`pygame.event.get` / :func:`pygame.event.wait`
-        (skip the event if it returns true).  Games that ignore unknown event types
-        may skip this; then a loop that blocks in :func:`pygame.event.wait` is woken
-        only every :data:`WAKE_REPOST_AFTER` seconds.
+        (skip the event if it returns true).  In a loop that blocks in
+        :func:`pygame.event.wait` it pumps, so Neuro is served.  In a loop paced by
+        :meth:`wait_frame` it leaves the work to the frame wait, which comes
+        before the next frame anyway: pumping here too could run a second
+        blocking handler between two frames.  Games that ignore unknown event
+        types may skip this; then a loop that blocks in :func:`pygame.event.wait`
+        is woken only every :data:`WAKE_REPOST_AFTER` seconds.
         """
         if not self.host.is_wake_event(event):
             return False
         self.host.consumed()
-        self.pump()
+        if self._paced:
+            self._paced = False
+            if self.runner.pending():
+                # In case the loop no longer calls wait_frame: come back here.
+                self.host.wake()
+        else:
+            self.pump()
         return True
 
     def shutdown(self, timeout: float = DEFAULT_SHUTDOWN_TIMEOUT) -> None:
