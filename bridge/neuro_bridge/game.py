@@ -1103,7 +1103,7 @@ class ActionWindow:
 
         """
         self._check_building("set the context")
-        self.game._commands.context(message, silent)  # validates
+        check_context(message, silent)
         self._context = (message, silent)
 
     def set_force(
@@ -1140,7 +1140,7 @@ class ActionWindow:
 
         """
         self._check_building("set the force")
-        self.game._commands.force_actions(  # validates; the names come at open()
+        check_force(  # the action names come at open()
             query=query,
             action_names=("x",),
             state=state,
