@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +12,11 @@ from tests.engines.engines import RENPY_VERSIONS, Engine, require
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pygame
 
 
 # --- the real engines (tests/engines/engines.py): fail in CI when missing, else skip ---
@@ -38,3 +44,20 @@ def renpy(request: pytest.FixtureRequest) -> Engine:
 def godot() -> Engine:
     """Godot 4 (Debian sid or forky, unpacked privately)."""
     return require("godot")
+
+
+# --- pygame-ce ---
+
+
+@pytest.fixture
+def screen() -> Iterator[pygame.Surface]:
+    """A 160x120 pygame display on the dummy driver, closed after the test."""
+    import pygame
+
+    pygame.display.init()
+    surface = pygame.display.set_mode((160, 120))
+    pygame.event.get()
+    try:
+        yield surface
+    finally:
+        pygame.display.quit()

@@ -32,20 +32,7 @@ from tests.engines.server_thread import ServerThread, first_connection, run_fram
 from tests.helpers import COLUMN_SCHEMA, action_frame
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from tests.helpers import ServerConnection
-
-
-@pytest.fixture
-def screen() -> Iterator[pygame.Surface]:
-    pygame.display.init()
-    surface = pygame.display.set_mode((160, 120))
-    pygame.event.get()
-    try:
-        yield surface
-    finally:
-        pygame.display.quit()
 
 
 def wait_connected(

@@ -8,6 +8,7 @@ checked as orderings ("not before the delay"), never as durations.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -30,17 +31,6 @@ if TYPE_CHECKING:
 DROP = column_action("test_drop", "Drop a disc.")
 
 
-@pytest.fixture
-def screen() -> Iterator[pygame.Surface]:
-    pygame.display.init()
-    surface = pygame.display.set_mode((160, 120))
-    pygame.event.get()
-    try:
-        yield surface
-    finally:
-        pygame.display.quit()
-
-
 def connect(neuro: PygameNeuro, server: ServerThread, index: int = 0) -> ServerConnection:
     def poll() -> ServerConnection | None:
         connections = server.neuro.connections
@@ -59,6 +49,17 @@ def state(window: ActionWindow) -> WindowState:
 
 def end_reason(window: ActionWindow) -> WindowEnd | None:
     return window.end_reason
+
+
+@contextlib.contextmanager
+def playing(server: ServerThread) -> Iterator[tuple[PygameNeuro, ServerConnection]]:
+    """A started game connected to *server*; shut down at the end of the block."""
+    neuro = PygameNeuro("Test Game", server.url)
+    neuro.start()
+    try:
+        yield neuro, connect(neuro, server)
+    finally:
+        neuro.shutdown()
 
 
 def commands(connection: ServerConnection) -> list[str]:
@@ -100,28 +101,22 @@ class Turn:
 
 def test_delayed_force_and_the_first_success_ends_the_window(screen: pygame.Surface) -> None:
     turn = Turn()
-    with ServerThread() as server:
-        neuro = PygameNeuro("Test Game", server.url)
-        neuro.start()
-        try:
-            connection = connect(neuro, server)
-            window = turn.window(neuro)
-            window.set_context("Your turn.")
-            window.set_force("Drop a disc.", state="|. . .|", after=0.3)
-            window.open()
-            opened = time.monotonic()
-            assert state(window) is WindowState.OPEN
-            run_frames(neuro, lambda: "actions/force" in commands(connection))
-            forced = time.monotonic()
-            assert state(window) is WindowState.FORCED
-            server.send(connection, action_frame("a1", "test_drop", {"column": 6}))
-            run_frames(neuro, lambda: "a1" in results(connection))
-            assert state(window) is WindowState.FORCED  # a failure keeps it open
-            server.send(connection, action_frame("a2", "test_drop", {"column": 2}))
-            run_frames(neuro, lambda: "a2" in results(connection))
-            assert not neuro.force_pending
-        finally:
-            neuro.shutdown()
+    with ServerThread() as server, playing(server) as (neuro, connection):
+        window = turn.window(neuro)
+        window.set_context("Your turn.")
+        window.set_force("Drop a disc.", state="|. . .|", after=0.3)
+        window.open()
+        opened = time.monotonic()
+        assert state(window) is WindowState.OPEN
+        run_frames(neuro, lambda: "actions/force" in commands(connection))
+        forced = time.monotonic()
+        assert state(window) is WindowState.FORCED
+        server.send(connection, action_frame("a1", "test_drop", {"column": 6}))
+        run_frames(neuro, lambda: "a1" in results(connection))
+        assert state(window) is WindowState.FORCED  # a failure keeps it open
+        server.send(connection, action_frame("a2", "test_drop", {"column": 2}))
+        run_frames(neuro, lambda: "a2" in results(connection))
+        assert not neuro.force_pending
     assert forced - opened >= 0.3
     assert state(window) is WindowState.ENDED
     assert end_reason(window) is WindowEnd.SUCCESS
@@ -151,25 +146,19 @@ def test_force_when_a_condition_first_holds(screen: pygame.Surface) -> None:
         checks.append(1)
         return ready[0]
 
-    with ServerThread() as server:
-        neuro = PygameNeuro("Test Game", server.url)
-        neuro.start()
-        try:
-            connection = connect(neuro, server)
-            window = turn.window(neuro)
-            window.set_force("Now.", when=condition)
-            window.open()
-            run_frames(neuro, lambda: len(checks) >= 10)  # polled on every pump
-            assert "actions/force" not in commands(connection)
-            assert state(window) is WindowState.OPEN
-            ready[0] = True
-            run_frames(neuro, lambda: "actions/force" in commands(connection))
-            polled = len(checks)
-            ready[0] = False  # the force is sent once; the condition is not asked again
-            server.send(connection, action_frame("a1", "wave"))
-            run_frames(neuro, lambda: "a1" in results(connection))
-        finally:
-            neuro.shutdown()
+    with ServerThread() as server, playing(server) as (neuro, connection):
+        window = turn.window(neuro)
+        window.set_force("Now.", when=condition)
+        window.open()
+        run_frames(neuro, lambda: len(checks) >= 10)  # polled on every pump
+        assert "actions/force" not in commands(connection)
+        assert state(window) is WindowState.OPEN
+        ready[0] = True
+        run_frames(neuro, lambda: "actions/force" in commands(connection))
+        polled = len(checks)
+        ready[0] = False  # the force is sent once; the condition is not asked again
+        server.send(connection, action_frame("a1", "wave"))
+        run_frames(neuro, lambda: "a1" in results(connection))
     assert len(checks) == polled
     assert turn.ends == [WindowEnd.SUCCESS]
     assert commands(connection).count("actions/force") == 1
@@ -177,25 +166,19 @@ def test_force_when_a_condition_first_holds(screen: pygame.Surface) -> None:
 
 def test_timed_end_unregisters_the_window_and_ends_its_force(screen: pygame.Surface) -> None:
     turn = Turn()
-    with ServerThread() as server:
-        neuro = PygameNeuro("Test Game", server.url)
-        neuro.start()
-        try:
-            connection = connect(neuro, server)
-            window = turn.window(neuro)
-            window.set_force("Quick!")
-            window.set_end(0.3)
-            window.open()
-            opened = time.monotonic()
-            pending = [neuro.force_pending]  # an immediate force is queued at open()
-            run_frames(neuro, lambda: "actions/unregister" in commands(connection))
-            ended = time.monotonic()
-            pending.append(neuro.force_pending)
-            # Neuro's late answer finds no action.
-            server.send(connection, action_frame("late", "test_drop", {"column": 1}))
-            run_frames(neuro, lambda: "late" in results(connection))
-        finally:
-            neuro.shutdown()
+    with ServerThread() as server, playing(server) as (neuro, connection):
+        window = turn.window(neuro)
+        window.set_force("Quick!")
+        window.set_end(0.3)
+        window.open()
+        opened = time.monotonic()
+        pending = [neuro.force_pending]  # an immediate force is queued at open()
+        run_frames(neuro, lambda: "actions/unregister" in commands(connection))
+        ended = time.monotonic()
+        pending.append(neuro.force_pending)
+        # Neuro's late answer finds no action.
+        server.send(connection, action_frame("late", "test_drop", {"column": 1}))
+        run_frames(neuro, lambda: "late" in results(connection))
     assert ended - opened >= 0.3
     assert pending == [True, False]
     assert end_reason(window) is WindowEnd.TIMEOUT
@@ -208,22 +191,16 @@ def test_timed_end_unregisters_the_window_and_ends_its_force(screen: pygame.Surf
 
 def test_close_by_the_game_and_close_before_open(screen: pygame.Surface) -> None:
     turn = Turn()
-    with ServerThread() as server:
-        neuro = PygameNeuro("Test Game", server.url)
-        neuro.start()
-        try:
-            connection = connect(neuro, server)
-            never = turn.window(neuro)
-            never.close()  # nothing was registered
-            window = turn.window(neuro)
-            window.set_force("Later.", after=60)
-            window.open()
-            run_frames(neuro, lambda: "actions/register" in commands(connection))
-            window.close()
-            window.close()  # once
-            run_frames(neuro, lambda: "actions/unregister" in commands(connection))
-        finally:
-            neuro.shutdown()
+    with ServerThread() as server, playing(server) as (neuro, connection):
+        never = turn.window(neuro)
+        never.close()  # nothing was registered
+        window = turn.window(neuro)
+        window.set_force("Later.", after=60)
+        window.open()
+        run_frames(neuro, lambda: "actions/register" in commands(connection))
+        window.close()
+        window.close()  # once
+        run_frames(neuro, lambda: "actions/unregister" in commands(connection))
     assert end_reason(never) is WindowEnd.CLOSED
     assert turn.ends == [WindowEnd.CLOSED, WindowEnd.CLOSED]
     assert commands(connection).count("actions/register") == 1

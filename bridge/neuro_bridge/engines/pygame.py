@@ -194,20 +194,8 @@ class PygameNeuro(NeuroGame):
     thread rules and the latency trade-off, and :class:`~neuro_bridge.game.NeuroGame`
     for everything else it offers.
 
-    Args:
-        game_title: The game's display name, sent with every message.
-        url: Neuro's websocket URL; by default ``$NEURO_SDK_WS_URL`` or
-            ``ws://localhost:8000``, read by :meth:`~neuro_bridge.game.NeuroGame.start`.
-        host: The :class:`PygameHost`; a new one by default.
-        pump_budget: Seconds trio may run per pump.
-        **component_options: Passed on to
-            :class:`~neuro_bridge.trio_ws.TrioNeuroAPIComponent` (for example
-            ``action_timeout``, ``reconnect_max_delay``).
-
-    Raises:
-        LocalProtocolError: *game_title* is empty or not a str.
-        ValueError: *url* is not a ``ws://`` / ``wss://`` URL.
-
+    The arguments and errors are :class:`~neuro_bridge.game.NeuroGame`'s, except
+    that *host* is a :class:`PygameHost`, a new one by default.
     """
 
     def __init__(
