@@ -18,7 +18,7 @@ It knows nothing of any engine: an engine module gives it a
    calls :meth:`NeuroGame.pump` from the engine's loop (every frame, or when a
    wake arrives); it may add a frame-pacing wait, event filtering, or cleanup
    after :meth:`NeuroGame.shutdown`.  :class:`~neuro_bridge.engines.pygame.PygameNeuro`
-   is one, about two hundred lines.
+   is one: its host, a frame wait and event filtering, some 300 lines.
 
 **Threads.**  Every method of :class:`NeuroGame` belongs to the host thread (the
 one that calls :meth:`NeuroGame.start`); handlers and event callbacks run on it,

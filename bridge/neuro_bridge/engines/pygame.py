@@ -240,7 +240,11 @@ class PygameNeuro(NeuroGame):
             Milliseconds since the previous call, like :meth:`pygame.time.Clock.tick`.
 
         Raises:
-            BaseException: What the guest run crashed with, as for :meth:`pump`.
+            KeyboardInterrupt: Ctrl-C, raised plain (never inside an exception
+                group), so ``except KeyboardInterrupt:`` around the game loop
+                works; likewise :exc:`SystemExit`.
+            BaseException: What the guest run crashed with, as for
+                :meth:`~neuro_bridge.game.NeuroGame.pump`.
 
         """
         self._paced = True
