@@ -3,6 +3,7 @@ and install / uninstall into a game."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -100,6 +101,24 @@ async def test_bundle_alone_plays_a_round_trip(
     assert result.success
     assert result.message == f"You picked {report['picked'][0]}."
     mock_neuro.assert_conforms()
+
+
+def test_bundled_runtime_imports_only_what_is_bundled(renpy_bundle: Path) -> None:
+    lib = renpy_bundle / "lib"
+    for source in (lib / "neuro_bridge").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] == "neuro_bridge":
+                    module = lib.joinpath(*name.split("."))
+                    assert module.with_suffix(".py").is_file() or module.is_dir(), (
+                        f"{source.relative_to(lib)} imports {name}, left out of the bundle"
+                    )
 
 
 IMPORT_ALL = """

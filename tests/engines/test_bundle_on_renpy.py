@@ -1,8 +1,8 @@
 """The Ren'Py drop-in folder inside real Ren'Py (8.0.3 on Python 3.11, 8.3.4 on 3.13).
 
-A bare game gets the bundle's path script and libraries (the rest of the plugin is
-left out: this is about the libraries importing and a round trip working), then
-plays one forced action against the stand-in Neuro from a ``python`` block.
+First a bare game with only the bundle's path script and libraries (the rest of the
+plugin left out) plays one forced action from a ``python`` block; then the sample
+VN, with the whole bundle installed by ``install``, is played to an ending.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
-from neuro_bridge.renpy_bundle import BUNDLE_NAME
+from neuro_bridge.renpy_bundle import BUNDLE_NAME, install
 from tests.engines.engines import renpy_game_copy
 
 if TYPE_CHECKING:
@@ -77,4 +77,32 @@ async def test_bundle_plays_a_round_trip_inside_renpy(
     [result] = (await mock_neuro.wait_for_game()).results
     assert result.success
     assert result.message == f"You picked {report['picked'][0]}."
+    mock_neuro.assert_conforms()
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_games" / "renpy_tea_party"
+
+
+@pytest.mark.mock_neuro(force_delay=0.1)
+async def test_sample_with_the_installed_bundle_plays_to_an_ending(
+    renpy: Engine, renpy_wheels: Path, mock_neuro: MockNeuro, tmp_path: Path
+) -> None:
+    """The whole plugin, installed as a person would (``neuro-bridge renpy install``)."""
+    game = renpy_game_copy(renpy, SAMPLE, tmp_path / "tea_party")
+    install(game, wheel_dir=renpy_wheels, windows=False)
+    (game / "game" / "zz_no_reading_delay.rpy").write_text(
+        "define neuro.advance_delay = 0.0\ndefine neuro.advance_per_character = 0.0\n",
+        encoding="utf-8",
+    )
+    env = renpy.environ({"HOME": str(tmp_path), "NEURO_SDK_WS_URL": mock_neuro.url})
+    with trio.fail_after(240):
+        done = await trio.run_process(
+            renpy.command(str(game)), env=env, capture_stdout=True, capture_stderr=True, check=False
+        )
+    log = game / "log.txt"
+    assert done.returncode == 0, done.stderr.decode() + log.read_text(encoding="utf-8")
+    session = await mock_neuro.wait_for_game()
+    assert session.results
+    assert all(result.success for result in session.results)
+    assert any(context.startswith("Ending:") for context in session.contexts), session.contexts
     mock_neuro.assert_conforms()
