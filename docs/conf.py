@@ -28,7 +28,7 @@ extensions = [
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
-autodoc_mock_imports = ["pygame"]
+autodoc_mock_imports = ["pygame", "renpy"]
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_attr_annotations = True
@@ -36,3 +36,40 @@ napoleon_attr_annotations = True
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_title = f"neuro-bridge {__version__}"
+
+
+def _renpy_lexer() -> type:
+    """Return a small Pygments lexer for Ren'Py script (``.. code-block:: renpy``)."""
+    from pygments.lexer import RegexLexer, bygroups, using
+    from pygments.lexers.python import PythonLexer
+    from pygments.token import Comment, Keyword, Name, Number, Operator, String, Text
+
+    class RenpyLexer(RegexLexer):
+        name = "Ren'Py"
+        aliases = ["renpy"]  # noqa: RUF012 - Pygments' class attributes
+        filenames = ["*.rpy"]  # noqa: RUF012
+
+        tokens = {  # noqa: RUF012
+            "root": [
+                (r"#.*$", Comment.Single),
+                (r"^(\s*)(\$)(.*)$", bygroups(Text, Operator, using(PythonLexer))),
+                (
+                    r"\b(init|python|early|hide|in|label|menu|jump|call|return|define|default"
+                    r"|if|elif|else|while|pass|show|scene|hide|with|screen|image|transform)\b",
+                    Keyword,
+                ),
+                (r'"(\\.|[^"\\])*"', String.Double),
+                (r"'(\\.|[^'\\])*'", String.Single),
+                (r"\d+(\.\d+)?", Number),
+                (r"[A-Za-z_]\w*", Name),
+                (r"\s+", Text),
+                (r".", Text),
+            ]
+        }
+
+    return RenpyLexer
+
+
+def setup(app: object) -> None:
+    """Teach Sphinx to highlight Ren'Py script."""
+    app.add_lexer("renpy", _renpy_lexer())  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ it headless on Ren'Py 8.0.3 and 8.3.4 and reads the stand-in's transcript.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -74,3 +76,21 @@ async def test_sample_played_to_an_ending(
     results = mock.sessions[0].results
     assert results
     assert all(result.success for result in results), transcript.text()
+
+
+async def test_play_script(renpy80: Engine, renpy_wheels: Path, tmp_path: Path) -> None:
+    """``play.py``, the sample's one command, plays it with the stand-in to an ending."""
+    command = [sys.executable, str(SAMPLE / "play.py"), "--headless", "--reading-delay", "0"]
+    command += ["--wheel-dir", str(renpy_wheels), "--renpy", renpy80.argv[0]]
+    with trio.fail_after(180):
+        done = await trio.run_process(
+            command,
+            env={**os.environ, "HOME": str(tmp_path)},
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+    output = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 0, output
+    assert "context (silent): Ending: The" in output, output
+    assert "no protocol violations" in output, output
