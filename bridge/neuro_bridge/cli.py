@@ -44,6 +44,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "neuro_bridge.renpy_bundle",
         "build the Ren'Py drop-in folder, install it into a game, or remove it",
     ),
+    "godot": (
+        "neuro_bridge.godot_addon",
+        "copy the Godot 4 addon into a project and enable it (godot install PROJECT_DIR)",
+    ),
 }
 
 

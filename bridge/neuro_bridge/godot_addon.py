@@ -1,0 +1,188 @@
+"""``neuro-bridge godot install``: put the Godot addon into a Godot 4 project and enable it.
+
+:func:`install` copies ``addons/neuro_bridge`` into the project and edits its
+``project.godot`` the way the editor does when the plugin is enabled: the
+``NeuroBridge`` autoload under ``[autoload]`` and the plugin under
+``[editor_plugins] enabled``.  Every other line of the file is kept as it was, and
+running it again updates the addon in place (idempotent).
+
+**Where the addon comes from.**  It lives in the repository's
+``plugins/godot/addons/neuro_bridge`` and is found relative to this package in a
+clone (``bridge/neuro_bridge`` -> ``../../plugins``), which an editable install
+gives; ``$NEURO_BRIDGE_GODOT_ADDON`` (or ``--addon``) points elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = [
+    "ADDON_DIR_VARIABLE",
+    "AUTOLOAD_NAME",
+    "NotAGodotProjectError",
+    "configure_parser",
+    "enable_in_project_file",
+    "find_addon_dir",
+    "install",
+    "run",
+]
+
+#: Environment variable naming the addon folder (the one holding ``plugin.cfg``).
+ADDON_DIR_VARIABLE: Final = "NEURO_BRIDGE_GODOT_ADDON"
+#: The autoload the addon adds; the name games call it by.
+AUTOLOAD_NAME: Final = "NeuroBridge"
+_ADDON_NAME: Final = "neuro_bridge"
+_AUTOLOAD_VALUE: Final = f'"*res://addons/{_ADDON_NAME}/neuro_bridge.gd"'
+_PLUGIN_CFG: Final = f"res://addons/{_ADDON_NAME}/plugin.cfg"
+_ADDON_PATH: Final = Path("plugins") / "godot" / "addons" / _ADDON_NAME
+_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+
+
+class NotAGodotProjectError(FileNotFoundError):
+    """The folder has no ``project.godot``."""
+
+
+def find_addon_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the addon folder: *explicit*, ``$NEURO_BRIDGE_GODOT_ADDON``, or the clone's.
+
+    Raises:
+        FileNotFoundError: If the folder has no ``plugin.cfg``.
+    """
+    if explicit is not None:
+        candidate = Path(explicit)
+    elif os.environ.get(ADDON_DIR_VARIABLE):
+        candidate = Path(os.environ[ADDON_DIR_VARIABLE])
+    else:
+        candidate = Path(__file__).resolve().parents[2] / _ADDON_PATH
+    if not (candidate / "plugin.cfg").is_file():
+        raise FileNotFoundError(
+            f"no Godot addon in {candidate} (no plugin.cfg); set ${ADDON_DIR_VARIABLE}"
+            " or pass --addon to the folder holding the addon's plugin.cfg"
+        )
+    return candidate
+
+
+def install(project_dir: str | os.PathLike[str], *, addon_dir: Path | None = None) -> Path:
+    """Copy the addon into *project_dir* and enable it in its ``project.godot``.
+
+    An existing ``addons/neuro_bridge`` is replaced (a symbolic link there is
+    removed, never followed).  Returns the folder the addon was copied to.
+
+    Raises:
+        NotAGodotProjectError: If *project_dir* has no ``project.godot``.
+        FileNotFoundError: If the addon cannot be found (see :func:`find_addon_dir`).
+    """
+    project = Path(project_dir)
+    project_file = project / "project.godot"
+    if not project_file.is_file():
+        raise NotAGodotProjectError(f"{project} is not a Godot project (no project.godot)")
+    source = find_addon_dir(addon_dir)
+    target = project / "addons" / _ADDON_NAME
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.uid", ".*"))
+    text = project_file.read_text(encoding="utf-8")
+    project_file.write_text(enable_in_project_file(text), encoding="utf-8")
+    return target
+
+
+def enable_in_project_file(text: str) -> str:
+    """Return ``project.godot`` *text* with the autoload and the plugin enabled.
+
+    Other sections, keys and comments are kept; an existing ``NeuroBridge``
+    autoload is pointed at the addon, and the plugin is added to the enabled
+    list once.
+    """
+    lines = text.splitlines()
+    lines = _set_key(lines, "autoload", AUTOLOAD_NAME, _AUTOLOAD_VALUE)
+    enabled = _get_key(lines, "editor_plugins", "enabled")
+    plugins = re.findall(r'"([^"]*)"', enabled or "")
+    if _PLUGIN_CFG not in plugins:
+        plugins.append(_PLUGIN_CFG)
+    value = "PackedStringArray(" + ", ".join(f'"{p}"' for p in plugins) + ")"
+    lines = _set_key(lines, "editor_plugins", "enabled", value)
+    return "\n".join(lines) + "\n"
+
+
+def _section_span(lines: list[str], section: str) -> tuple[int, int] | None:
+    """Return (header index, end index) of *section*, or None."""
+    start = None
+    for index, line in enumerate(lines):
+        match = _SECTION.match(line)
+        if match is None:
+            continue
+        if start is not None:
+            return start, index
+        if match.group(1) == section:
+            start = index
+    return None if start is None else (start, len(lines))
+
+
+def _get_key(lines: list[str], section: str, key: str) -> str | None:
+    span = _section_span(lines, section)
+    if span is None:
+        return None
+    for line in lines[span[0] + 1 : span[1]]:
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key:
+            return value.strip()
+    return None
+
+
+def _set_key(lines: list[str], section: str, key: str, value: str) -> list[str]:
+    entry = f"{key}={value}"
+    span = _section_span(lines, section)
+    if span is None:
+        while lines and not lines[-1].strip():
+            lines = lines[:-1]
+        return [*lines, "", f"[{section}]", "", entry]
+    start, end = span
+    for index in range(start + 1, end):
+        name, sep, _ = lines[index].partition("=")
+        if sep and name.strip() == key:
+            return [*lines[:index], entry, *lines[index + 1 :]]
+    insert = end
+    while insert > start + 1 and not lines[insert - 1].strip():
+        insert -= 1
+    if insert == start + 1:
+        return [*lines[:insert], "", entry, *lines[insert:]]
+    return [*lines[:insert], entry, *lines[insert:]]
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the ``godot`` subcommands to *parser*."""
+    actions = parser.add_subparsers(dest="godot_command", metavar="ACTION", required=True)
+    install_parser = actions.add_parser(
+        "install",
+        help="copy the addon into a Godot 4 project and enable it",
+        description="Copy addons/neuro_bridge into PROJECT_DIR and enable it in its"
+        " project.godot (the NeuroBridge autoload and the editor plugin).",
+    )
+    install_parser.add_argument("project_dir", metavar="PROJECT_DIR", type=Path)
+    install_parser.add_argument(
+        "--addon",
+        type=Path,
+        help=f"the addon folder (default: ${ADDON_DIR_VARIABLE}, else the clone's)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``neuro-bridge godot ...``; return the exit status (0 ok, 2 bad folder)."""
+    try:
+        target = install(args.project_dir, addon_dir=args.addon)
+    except FileNotFoundError as exc:
+        print(f"neuro-bridge godot install: {exc}", file=sys.stderr)
+        return 2
+    print(f"installed the addon in {target} and enabled it ({AUTOLOAD_NAME} autoload)")
+    return 0

@@ -1,0 +1,633 @@
+extends Node
+## The [code]NeuroBridge[/code] autoload: one connection to Neuro for the whole game.
+##
+## It connects to Neuro's websocket (the [code]NEURO_SDK_WS_URL[/code] environment
+## variable, else the [code]neuro_bridge/connection/url[/code] project setting), keeps the
+## game's current actions, answers every action Neuro sends exactly once, and reconnects
+## on its own: after each (re)connection it sends [code]startup[/code], registers every
+## current action and re-sends the force in flight, without waiting to be asked.
+##
+## Neuro's data is checked against the action's schema before any game code sees it:
+## an unknown action, data that is not JSON or does not match the schema, a handler that
+## fails -- each is answered with [code]success: false[/code] and a message, and never
+## reaches the game.  Only one force is in flight at a time; later ones wait their turn.
+##
+## It runs while the scene tree is paused ([constant Node.PROCESS_MODE_ALWAYS]) and reads
+## the socket every frame.
+
+## Emitted when the connection is open and [code]startup[/code] and the current actions
+## have been sent.
+signal connected(url: String)
+## Emitted when an open connection closed ([param code] is the websocket close code, -1
+## when it was not closed cleanly).  The autoload reconnects unless
+## [method disconnect_from_neuro] was called.
+signal disconnected(code: int, reason: String)
+## Emitted when a connection attempt failed.  The autoload tries again after
+## [code]neuro_bridge/connection/reconnect_seconds[/code].
+signal connection_failed(error: Error)
+## Emitted for each action that passed the schema check, just before its handler runs.
+signal action_received(action_name: String, data: Dictionary)
+## Emitted for each answer sent to Neuro (also for unknown actions and bad data).
+signal action_answered(action_name: String, id: String, succeeded: bool, message: String)
+## Emitted when Neuro asks the game to shut down: [param immediate] for
+## [code]shutdown/immediate[/code], else a graceful request.  Save, then call
+## [method send_shutdown_ready].
+signal shutdown_requested(immediate: bool)
+## Emitted when Neuro withdraws a graceful shutdown request.
+signal shutdown_cancelled
+## Emitted when Neuro acknowledges [code]startup[/code] (not every server does);
+## [param session] holds [code]sessionId[/code], [code]characterId[/code] and
+## [code]displayName[/code].
+signal startup_acknowledged(session: Dictionary)
+## Emitted when Neuro finished, or was cut off in, her current speech.
+signal speech_finished(is_final: bool)
+
+const Protocol = preload("res://addons/neuro_bridge/internal/protocol.gd")
+const Schema = preload("res://addons/neuro_bridge/internal/schema.gd")
+const StrictJson = preload("res://addons/neuro_bridge/internal/strict_json.gd")
+const Settings = preload("res://addons/neuro_bridge/internal/settings.gd")
+const CallableAction = preload("res://addons/neuro_bridge/internal/callable_action.gd")
+
+## How many context messages are kept while disconnected (the oldest are dropped).
+const OFFLINE_CONTEXT_LIMIT: int = 64
+## How many answered action ids are remembered, to answer a repeated id only once.
+const ANSWERED_ID_LIMIT: int = 1024
+
+## The game's name, sent in every message (set by [method connect_to_neuro]).
+var game: String = ""
+## The URL connected to (set by [method connect_to_neuro]).
+var url: String = ""
+
+var _peer: WebSocketPeer = null
+## Whether messages can be sent (open, and not closing).
+var _open: bool = false
+## Whether the current socket ever opened (its end is a disconnect, not a failure).
+var _session_open: bool = false
+var _closing: bool = false
+var _wanted: bool = false
+var _retry_in: float = -1.0
+var _dirty: bool = false
+## name -> NeuroBridgeAction, the actions currently registered.
+var _actions: Dictionary = {}
+## name -> NeuroBridgeActionWindow, for the actions of open windows.
+var _window_of: Dictionary = {}
+var _windows: Array[NeuroBridgeActionWindow] = []
+## The force in flight ({} if none), and the ones waiting for it to end.
+var _force: Dictionary = {}
+var _queued_forces: Array[Dictionary] = []
+var _offline_contexts: PackedStringArray = []
+var _answered: Dictionary = {}
+var _answered_order: PackedStringArray = []
+
+
+func _ready() -> void:
+	process_mode = Node.PROCESS_MODE_ALWAYS
+	process_priority = -1000
+	var connect_on_start: bool = Settings.get_value(Settings.CONNECT_ON_START)
+	if connect_on_start:
+		connect_to_neuro()
+
+
+func _process(delta: float) -> void:
+	_poll()
+	_tick_windows(delta)
+	if _dirty and _peer != null:
+		_dirty = false
+		_peer.poll()
+
+
+func _exit_tree() -> void:
+	if _peer != null:
+		_peer.close(1000, "game closed")
+		_peer.poll()
+
+
+# --------------------------------------------------------------------------- connection
+
+
+## Connects to Neuro and keeps reconnecting until [method disconnect_from_neuro].
+##
+## [param p_game] defaults to the [code]neuro_bridge/game/name[/code] setting (else the
+## project's name); [param p_url] to [code]NEURO_SDK_WS_URL[/code] (else the
+## [code]neuro_bridge/connection/url[/code] setting).  Called by the autoload itself
+## when [code]neuro_bridge/connection/connect_on_start[/code] is on (the default).
+## Returns [constant ERR_INVALID_PARAMETER] for an empty game name or a URL that is not
+## [code]ws://[/code] or [code]wss://[/code]; connection errors arrive through
+## [signal connection_failed].
+func connect_to_neuro(p_game: String = "", p_url: String = "") -> Error:
+	var new_game: String = p_game if not p_game.is_empty() else Settings.game_name()
+	var new_url: String = p_url if not p_url.is_empty() else Settings.url()
+	if new_game.is_empty():
+		push_error("NeuroBridge: the game needs a name (neuro_bridge/game/name).")
+		return ERR_INVALID_PARAMETER
+	if not (new_url.begins_with("ws://") or new_url.begins_with("wss://")):
+		push_error("NeuroBridge: %s is not a ws:// or wss:// URL." % JSON.stringify(new_url))
+		return ERR_INVALID_PARAMETER
+	if _peer != null:
+		_close_peer(1000, "reconnecting")
+	game = new_game
+	url = new_url
+	_wanted = true
+	_start_attempt()
+	return OK
+
+
+## Closes the connection and stops reconnecting.  The current actions are kept and
+## registered again by the next [method connect_to_neuro].  Nothing more is sent;
+## [signal disconnected] is emitted once the closing handshake is over (await it before
+## quitting to leave Neuro a clean close).
+func disconnect_from_neuro(code: int = 1000, reason: String = "") -> void:
+	_wanted = false
+	_retry_in = -1.0
+	if _peer != null and not _closing:
+		_closing = true
+		_open = false
+		_peer.close(code, reason)
+		_dirty = true
+
+
+## Whether the connection is open.
+func is_connected_to_neuro() -> bool:
+	return _open
+
+
+func _start_attempt() -> void:
+	_retry_in = -1.0
+	_open = false
+	_session_open = false
+	_closing = false
+	_peer = WebSocketPeer.new()
+	var error: Error = _peer.connect_to_url(url)
+	if error != OK:
+		_peer = null
+		_schedule_retry()
+		connection_failed.emit(error)
+
+
+func _schedule_retry() -> void:
+	if _wanted:
+		var seconds: float = Settings.get_value(Settings.RECONNECT_SECONDS)
+		_retry_in = maxf(seconds, 0.05)
+
+
+func _close_peer(code: int, reason: String) -> void:
+	var was_open: bool = _session_open
+	_peer.close(code, reason)
+	_peer.poll()
+	_peer = null
+	_open = false
+	_session_open = false
+	_closing = false
+	if was_open:
+		disconnected.emit(code, reason)
+
+
+func _poll() -> void:
+	if _peer == null:
+		if _retry_in >= 0.0:
+			_retry_in -= get_process_delta_time()
+			if _retry_in < 0.0:
+				_start_attempt()
+		return
+	_peer.poll()
+	var ready_state: WebSocketPeer.State = _peer.get_ready_state()
+	if ready_state == WebSocketPeer.STATE_OPEN and not _closing:
+		if not _session_open:
+			_on_open()
+		while _peer != null and _peer.get_available_packet_count() > 0:
+			var packet: PackedByteArray = _peer.get_packet()
+			_on_frame(packet.get_string_from_utf8())
+	elif ready_state == WebSocketPeer.STATE_CLOSED:
+		var was_open: bool = _session_open
+		var code: int = _peer.get_close_code()
+		var reason: String = _peer.get_close_reason()
+		_peer = null
+		_open = false
+		_session_open = false
+		_closing = false
+		_schedule_retry()
+		if was_open:
+			disconnected.emit(code, reason)
+		else:
+			connection_failed.emit(ERR_CANT_CONNECT)
+
+
+func _on_open() -> void:
+	_open = true
+	_session_open = true
+	_send(Protocol.startup(game))
+	_send_registration()
+	if not _force.is_empty():
+		_send_force(_force)
+	for message: String in _offline_contexts:
+		_send(message)
+	_offline_contexts.clear()
+	connected.emit(url)
+
+
+func _send(text: String) -> bool:
+	if not _open:
+		return false
+	var error: Error = _peer.send_text(text)
+	if error != OK:
+		push_warning("NeuroBridge: could not send a message (%s)." % error_string(error))
+		return false
+	_dirty = true
+	return true
+
+
+# --------------------------------------------------------------------------- context
+
+
+## Tells Neuro what happened.  [param silent]: she reads it without being prompted to
+## speak.  Sent at once when connected, else kept (up to [constant OFFLINE_CONTEXT_LIMIT]
+## messages) and sent after the next connection's registrations.
+func send_context(message: String, silent: bool = false) -> Error:
+	if message.strip_edges().is_empty():
+		push_error("NeuroBridge: a context message cannot be empty.")
+		return ERR_INVALID_PARAMETER
+	var frame: String = Protocol.context(game, message, silent)
+	if not _send(frame):
+		if _offline_contexts.size() >= OFFLINE_CONTEXT_LIMIT:
+			_offline_contexts.remove_at(0)
+		_offline_contexts.append(frame)
+	return OK
+
+
+## Tells Neuro the game has saved and may be closed (the answer to
+## [signal shutdown_requested]).
+func send_shutdown_ready() -> void:
+	_send(Protocol.shutdown_ready(game))
+
+
+# --------------------------------------------------------------------------- actions
+
+
+## Registers an action handled by a Callable.
+##
+## [param handler] takes the data (a Dictionary, already checked against
+## [param schema]; numbers the schema types [code]integer[/code] are ints) and returns a
+## [NeuroBridgeResult], which is sent to Neuro at once.  A handler that returns anything
+## else -- for example because it hit a script error -- is answered with
+## [code]success: false[/code].  [param schema] is [code]{"type": "object", ...}[/code],
+## or empty for an action without parameters.
+func register_action(
+	action_name: String, description: String, schema: Dictionary, handler: Callable
+) -> Error:
+	if not handler.is_valid():
+		push_error("NeuroBridge: the handler of %s is not a valid Callable." % action_name)
+		return ERR_INVALID_PARAMETER
+	var action: NeuroBridgeAction = CallableAction.new(action_name, description, schema, handler)
+	return register(action)
+
+
+## Registers an action class instance (see [NeuroBridgeAction]).
+func register(action: NeuroBridgeAction) -> Error:
+	var batch: Array[NeuroBridgeAction] = [action]
+	return register_all(batch)
+
+
+## Registers several actions in one message.  Nothing is registered if any is invalid.
+## An action whose name is already registered replaces it (Neuro is told to drop the
+## old definition first when it differs).
+func register_all(actions: Array[NeuroBridgeAction]) -> Error:
+	var seen: Dictionary = {}
+	for action: NeuroBridgeAction in actions:
+		var problem: String = _check_action(action)
+		if problem.is_empty() and seen.has(action.name):
+			problem = "%s is in the batch twice" % action.name
+		if not problem.is_empty():
+			push_error("NeuroBridge: cannot register the action: %s." % problem)
+			return ERR_INVALID_PARAMETER
+		seen[action.name] = true
+	var changed: PackedStringArray = []
+	var wire: Array[Dictionary] = []
+	for action: NeuroBridgeAction in actions:
+		var old: NeuroBridgeAction = _actions.get(action.name)
+		if old != null and old.to_wire() != action.to_wire():
+			changed.append(action.name)
+		if old == null or old.to_wire() != action.to_wire():
+			wire.append(action.to_wire())
+		_actions[action.name] = action
+	if not changed.is_empty():
+		_send(Protocol.actions_unregister(game, changed))
+	if not wire.is_empty():
+		_send(Protocol.actions_register(game, wire))
+	return OK
+
+
+## Unregisters the named actions; names not registered are ignored.  A force whose
+## actions are all unregistered ends.
+func unregister(names: PackedStringArray) -> void:
+	var gone: PackedStringArray = []
+	for action_name: String in names:
+		if _actions.erase(action_name):
+			gone.append(action_name)
+			_window_of.erase(action_name)
+	if gone.is_empty():
+		return
+	_send(Protocol.actions_unregister(game, gone))
+	if not _force.is_empty():
+		var forced_names: PackedStringArray = _force["action_names"]
+		if _registered_among(forced_names).is_empty():
+			_end_force()
+
+
+## Unregisters one action (see [method unregister]).
+func unregister_action(action_name: String) -> void:
+	unregister(PackedStringArray([action_name]))
+
+
+## Whether an action of that name is registered.
+func is_registered(action_name: String) -> bool:
+	return _actions.has(action_name)
+
+
+## Returns the names of the registered actions.
+func registered_action_names() -> PackedStringArray:
+	return PackedStringArray(_actions.keys())
+
+
+func _check_action(action: NeuroBridgeAction) -> String:
+	if action == null:
+		return "null is not an action"
+	var problem: String = Protocol.check_action_name(action.name)
+	if not problem.is_empty():
+		return problem
+	if action.description.strip_edges().is_empty():
+		return "%s has no description" % action.name
+	if not action.schema.is_empty() and action.schema.get("type") != "object":
+		return '%s\'s schema must be {"type": "object", ...} or empty' % action.name
+	return ""
+
+
+func _send_registration() -> void:
+	if _actions.is_empty():
+		return
+	var wire: Array[Dictionary] = []
+	for action: NeuroBridgeAction in _actions.values():
+		wire.append(action.to_wire())
+	_send(Protocol.actions_register(game, wire))
+
+
+func _registered_among(names: PackedStringArray) -> PackedStringArray:
+	var present: PackedStringArray = []
+	for action_name: String in names:
+		if _actions.has(action_name):
+			present.append(action_name)
+	return present
+
+
+# --------------------------------------------------------------------------- forces
+
+
+## Makes Neuro pick one of [param action_names] (all registered) now.
+##
+## [param state] describes the game's state, [param query] what she should do;
+## [param ephemeral_context]: she forgets both after the force; [param priority]
+## ([code]low[/code], [code]medium[/code], [code]high[/code], [code]critical[/code]) only
+## matters while she speaks.  Only one force is in flight: while one is, this one waits
+## and is sent when the first ends (a success for one of its actions, or all of them
+## unregistered).  Returns [constant ERR_INVALID_PARAMETER] for an empty query, no
+## names, an unregistered name or an unknown priority.
+func force(
+	query: String,
+	action_names: PackedStringArray,
+	state: String = "",
+	ephemeral_context: bool = false,
+	priority: String = "low",
+) -> Error:
+	var problem: String = ""
+	if query.strip_edges().is_empty():
+		problem = "the query is empty"
+	elif action_names.is_empty():
+		problem = "no action names"
+	elif not Protocol.PRIORITIES.has(priority):
+		problem = "the priority must be one of %s" % ", ".join(Protocol.PRIORITIES)
+	else:
+		for action_name: String in action_names:
+			if not _actions.has(action_name):
+				problem = "%s is not registered" % action_name
+	if not problem.is_empty():
+		push_error("NeuroBridge: cannot force: %s." % problem)
+		return ERR_INVALID_PARAMETER
+	var pending: Dictionary = {
+		"query": query,
+		"action_names": action_names,
+		"state": state,
+		"ephemeral_context": ephemeral_context,
+		"priority": priority,
+	}
+	if _force.is_empty():
+		_force = pending
+		_send_force(pending)
+	else:
+		_queued_forces.append(pending)
+	return OK
+
+
+## Whether a force is in flight.
+func has_force_in_flight() -> bool:
+	return not _force.is_empty()
+
+
+func _send_force(pending: Dictionary) -> void:
+	var names: PackedStringArray = pending["action_names"]
+	var query: String = pending["query"]
+	var state: String = pending["state"]
+	var ephemeral_context: bool = pending["ephemeral_context"]
+	var priority: String = pending["priority"]
+	var frame: String = Protocol.actions_force(
+		game, query, _registered_among(names), state, ephemeral_context, priority
+	)
+	_send(frame)
+
+
+func _end_force() -> void:
+	_force = {}
+	while not _queued_forces.is_empty():
+		var next: Dictionary = _queued_forces.pop_front()
+		var next_names: PackedStringArray = next["action_names"]
+		var names_left: PackedStringArray = _registered_among(next_names)
+		if not names_left.is_empty():
+			next["action_names"] = names_left
+			_force = next
+			_send_force(next)
+			return
+
+
+# --------------------------------------------------------------------------- windows
+
+
+## Opens an action window: sends its context, registers its actions, and from then on
+## forces and ends it as it was built (see [NeuroBridgeActionWindow]).  Returns
+## [constant ERR_INVALID_PARAMETER] if it was opened before, has no actions, or one of
+## its actions cannot be registered.
+func open_window(window: NeuroBridgeActionWindow) -> Error:
+	if window.state != NeuroBridgeActionWindow.State.BUILDING:
+		push_error("NeuroBridge: an action window can be opened only once.")
+		return ERR_INVALID_PARAMETER
+	if window.actions.is_empty():
+		push_error("NeuroBridge: cannot open an action window without actions.")
+		return ERR_INVALID_PARAMETER
+	var error: Error = register_all(window.actions)
+	if error != OK:
+		return error
+	for action_name: String in window.action_names():
+		var previous: NeuroBridgeActionWindow = _window_of.get(action_name)
+		if previous != null and previous != window:
+			_end_window(previous, NeuroBridgeActionWindow.EndReason.CLOSED, false)
+		_window_of[action_name] = window
+	if not window.context_message.is_empty():
+		send_context(window.context_message, window.context_silent)
+	_windows.append(window)
+	window._mark_opened(_end_window)
+	return OK
+
+
+func _end_window(
+	window: NeuroBridgeActionWindow,
+	reason: NeuroBridgeActionWindow.EndReason,
+	unregister_actions: bool = true,
+) -> void:
+	if window.state == NeuroBridgeActionWindow.State.ENDED:
+		return
+	_windows.erase(window)
+	var names: PackedStringArray = []
+	for action_name: String in window.action_names():
+		if _window_of.get(action_name) == window:
+			_window_of.erase(action_name)
+			names.append(action_name)
+	if unregister_actions:
+		unregister(names)
+	window._mark_ended(reason)
+
+
+func _tick_windows(delta: float) -> void:
+	for window: NeuroBridgeActionWindow in _windows.duplicate():
+		if not window.is_open():
+			continue
+		window.elapsed += delta
+		if window.state == NeuroBridgeActionWindow.State.OPEN and window.has_force():
+			var due: bool = window.force_delay >= 0.0 and window.elapsed >= window.force_delay
+			if not due and window.force_condition.is_valid():
+				due = window.force_condition.call() == true
+			if due:
+				window._mark_forced()
+				force(
+					window.force_query,
+					_registered_among(window.action_names()),
+					window.force_state,
+					window.force_ephemeral_context,
+					window.force_priority,
+				)
+		if window.end_delay >= 0.0 and window.elapsed >= window.end_delay:
+			_end_window(window, NeuroBridgeActionWindow.EndReason.TIMED_OUT)
+
+
+# --------------------------------------------------------------------------- incoming
+
+
+func _on_frame(text: String) -> void:
+	var frame: Dictionary = Protocol.read_frame(text)
+	if frame.has("error"):
+		push_warning("NeuroBridge: ignored a frame from Neuro: %s." % frame["error"])
+		return
+	var data: Dictionary = frame["data"]
+	match str(frame["command"]):
+		Protocol.ACTION:
+			_on_action(data)
+		Protocol.REREGISTER_ALL:
+			_send_registration()
+		Protocol.STARTUP_ACKNOWLEDGEMENT:
+			var session: Variant = data.get("session", {})
+			startup_acknowledged.emit(session if session is Dictionary else {})
+		Protocol.SHUTDOWN_GRACEFUL:
+			if data.get("wants_shutdown") == false:
+				shutdown_cancelled.emit()
+			else:
+				shutdown_requested.emit(false)
+		Protocol.SHUTDOWN_IMMEDIATE:
+			shutdown_requested.emit(true)
+		Protocol.SPEECH_FINISHED:
+			speech_finished.emit(data.get("isFinal") != false)
+		var command:
+			print_verbose("NeuroBridge: ignored the unknown command %s." % command)
+
+
+func _on_action(message: Dictionary) -> void:
+	var id: Variant = message.get("id")
+	if not id is String or str(id).is_empty():
+		push_warning("NeuroBridge: an action without an id cannot be answered; ignored.")
+		return
+	var action_id: String = id
+	if _answered.has(action_id):
+		print_verbose("NeuroBridge: action %s was already answered; ignored." % action_id)
+		return
+	var action_name: String = str(message.get("name", ""))
+	var action: NeuroBridgeAction = _actions.get(action_name)
+	if action == null:
+		var known: String = ", ".join(registered_action_names())
+		_answer(
+			action_id,
+			action_name,
+			false,
+			"Unknown action %s. Registered now: %s." % [
+				JSON.stringify(action_name), known if not known.is_empty() else "none"
+			]
+		)
+		return
+	var parsed: Dictionary = _parse_data(message.get("data"), action.schema)
+	if parsed.has("error"):
+		var problem: String = "Invalid data for %s: %s." % [action_name, parsed["error"]]
+		_answer(action_id, action_name, false, problem)
+		return
+	var data: Dictionary = parsed["value"]
+	action_received.emit(action_name, data)
+	var state: Dictionary = {}
+	var result: NeuroBridgeResult = action.validate(data, state)
+	if result == null:
+		push_error("NeuroBridge: the action %s returned no NeuroBridgeResult." % action_name)
+		result = NeuroBridgeResult.failure("The game could not handle this action.")
+	if result.succeeded:
+		var window: NeuroBridgeActionWindow = _window_of.get(action_name)
+		if window != null:
+			_end_window(window, NeuroBridgeActionWindow.EndReason.SUCCEEDED)
+	_answer(action_id, action_name, result.succeeded, result.message)
+	if result.succeeded:
+		if not _force.is_empty():
+			var forced_names: PackedStringArray = _force["action_names"]
+			if forced_names.has(action_name):
+				_end_force()
+		action.execute(data, state)
+
+
+## Returns {"value": Dictionary} or {"error": String}.
+func _parse_data(raw: Variant, schema: Dictionary) -> Dictionary:
+	var value: Variant = {}
+	if raw != null:
+		if not raw is String:
+			return {"error": "data must be a JSON string"}
+		var text: String = raw
+		var json: JSON = JSON.new()
+		if not StrictJson.syntax_error(text).is_empty() or json.parse(text) != OK:
+			return {"error": "data is not valid JSON"}
+		value = json.data
+	if schema.is_empty():
+		return {"value": value if value is Dictionary else {}}
+	var problem: String = Schema.check(value, schema)
+	if not problem.is_empty():
+		return {"error": problem}
+	return {"value": Schema.coerce(value, schema)}
+
+
+func _answer(id: String, action_name: String, succeeded: bool, message: String) -> void:
+	_answered[id] = true
+	_answered_order.append(id)
+	if _answered_order.size() > ANSWERED_ID_LIMIT:
+		_answered.erase(_answered_order[0])
+		_answered_order.remove_at(0)
+	if not succeeded and message.is_empty():
+		message = Protocol.DEFAULT_FAILURE_MESSAGE
+	_send(Protocol.action_result(game, id, succeeded, message))
+	action_answered.emit(action_name, id, succeeded, message)
