@@ -4,7 +4,9 @@ extends Control
 ##
 ## Options after [code]--[/code] on the command line:
 ## [code]--autoplay[/code] a simple bot plays X (for unattended runs and tests);
-## [code]--games N[/code] quit after N games; [code]--seed N[/code] seeds the bot.
+## [code]--games N[/code] quit after N games; [code]--seed N[/code] seeds the bot;
+## [code]--bot-delay SECONDS[/code] how long the bot waits before its move (default
+## [constant BOT_DELAY]; also the pause between games).
 
 const Board = preload("res://board.gd")
 const PlayAction = preload("res://play_action.gd")
@@ -15,7 +17,7 @@ const SAY_SCHEMA: Dictionary = {
 	"required": ["message"],
 }
 
-## Seconds the --autoplay bot waits before its move (a person takes longer).
+## Seconds the --autoplay bot waits before its move by default (a person takes longer).
 const BOT_DELAY: float = 0.3
 
 var board: Board = Board.new()
@@ -24,6 +26,7 @@ var results: PackedStringArray = []
 
 var _autoplay: bool = false
 var _games_wanted: int = 0
+var _bot_delay: float = BOT_DELAY
 var _rng: RandomNumberGenerator = RandomNumberGenerator.new()
 var _neuro_to_play: bool = false
 var _quit_after_game: bool = false
@@ -51,6 +54,9 @@ func _read_options() -> void:
 	var games_at: int = args.find("--games")
 	if games_at >= 0 and games_at + 1 < args.size():
 		_games_wanted = args[games_at + 1].to_int()
+	var delay_at: int = args.find("--bot-delay")
+	if delay_at >= 0 and delay_at + 1 < args.size():
+		_bot_delay = maxf(args[delay_at + 1].to_float(), 0.0)
 	var seed_at: int = args.find("--seed")
 	_rng.seed = args[seed_at + 1].to_int() if seed_at >= 0 and seed_at + 1 < args.size() else 1
 
@@ -147,19 +153,22 @@ func _finish() -> void:
 	results.append(result)
 	games_played += 1
 	_refresh(spoken.replace("You", "Neuro").replace("Your opponent", "You"))
-	print("[tic-tac-toe] game %d over: %s" % [games_played, result])
+	print(
+		"[tic-tac-toe] game %d over: %s (fps=%d)"
+		% [games_played, result, Engine.get_frames_per_second()]
+	)
 	NeuroBridge.send_context(spoken, false)
 	if _quit_after_game or (_games_wanted > 0 and games_played >= _games_wanted):
 		_quit()
 	elif _autoplay:
-		get_tree().create_timer(0.2).timeout.connect(_new_game)
+		get_tree().create_timer(_bot_delay).timeout.connect(_new_game)
 	else:
 		_new_game_button.visible = true
 
 
 func _let_bot_play() -> void:
 	if _autoplay and not board.is_over():
-		get_tree().create_timer(BOT_DELAY).timeout.connect(func() -> void: _person_plays(_bot_move()))
+		get_tree().create_timer(_bot_delay).timeout.connect(func() -> void: _person_plays(_bot_move()))
 
 
 ## A fair opponent: win if it can, block if it must, else the center, else any cell.

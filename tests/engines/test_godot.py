@@ -29,6 +29,7 @@ ADDON = REPO / "plugins" / "godot" / "addons" / "neuro_bridge"
 SAMPLE = REPO / "sample_games" / "godot_tic_tac_toe"
 ADDON_SCRIPTS = sorted(ADDON.rglob("*.gd"))
 SAMPLE_SCRIPTS = sorted(SAMPLE.glob("*.gd"))
+ADDON_TESTS = Path(__file__).with_name("godot") / "addon_tests.gd"
 
 #: What Godot prints for a script that does not parse or compile (warnings made
 #: errors included).
@@ -113,7 +114,7 @@ def sample_copy(engine: Engine, destination: Path) -> Path:
 
 @pytest.mark.parametrize("tool", ["gdtoolkit.parser", "gdtoolkit.linter"])
 def test_every_script_passes_gdtoolkit(tool: str) -> None:
-    scripts = [*ADDON_SCRIPTS, *SAMPLE_SCRIPTS]
+    scripts = [*ADDON_SCRIPTS, *SAMPLE_SCRIPTS, ADDON_TESTS]
     assert len(ADDON_SCRIPTS) >= 8
     done = subprocess.run(
         [sys.executable, "-m", tool, *map(str, scripts)],
@@ -124,11 +125,13 @@ def test_every_script_passes_gdtoolkit(tool: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_addon_scripts_pass_godots_check_under_the_strictest_warnings(
-    godot: Engine, tmp_path: Path
-) -> None:
-    project = tmp_path / "strict"
-    project.mkdir()
+@pytest.fixture(scope="module")
+def strict_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path]:
+    """A project with the addon, the addon's unit tests, and every warning an error."""
+    from tests.engines.engines import require
+
+    godot = require("godot")
+    project = tmp_path_factory.mktemp("strict")
     (project / "project.godot").write_text(
         'config_version=5\n\n[application]\n\nconfig/name="Strict"\n'
         + STRICT_WARNINGS
@@ -136,13 +139,33 @@ def test_addon_scripts_pass_godots_check_under_the_strictest_warnings(
         encoding="utf-8",
     )
     install(project)
+    shutil.copyfile(ADDON_TESTS, project / ADDON_TESTS.name)
     import_project(godot, project)
+    return godot, project
+
+
+def test_addon_scripts_pass_godots_check_under_the_strictest_warnings(
+    strict_project: tuple[Engine, Path],
+) -> None:
+    godot, project = strict_project
     for script in ADDON_SCRIPTS:
         res = "res://addons/neuro_bridge/" + script.relative_to(ADDON).as_posix()
         done = godot.run(["--path", str(project), "--check-only", "--script", res], timeout=120)
         output = done.stdout + done.stderr
         assert done.returncode == 0, output
         assert not script_failures(output), output
+
+
+def test_addon_unit_tests_pass_in_godot(strict_project: tuple[Engine, Path]) -> None:
+    """tests/engines/godot/addon_tests.gd: windows, forces, answers, the schema check."""
+    godot, project = strict_project
+    done = godot.run(["--path", str(project), "--script", "res://" + ADDON_TESTS.name])
+    output = done.stdout + done.stderr
+    assert not script_failures(output), output
+    assert done.returncode == 0, output
+    passed = [line for line in done.stdout.splitlines() if line.startswith("ok ")]
+    assert len(passed) >= 12, output
+    assert "0 failed" in done.stdout, output
 
 
 def test_addon_declares_prefixed_global_classes_only() -> None:

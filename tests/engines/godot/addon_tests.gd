@@ -1,0 +1,268 @@
+extends SceneTree
+## Unit tests of the addon without a network: a NeuroBridge whose _send records frames.
+## Run: godot --headless --path PROJECT --script res://addon_tests.gd (exit status 1 on
+## a failure; one "ok"/"FAIL" line per test).
+
+const Bridge = preload("res://addons/neuro_bridge/neuro_bridge.gd")
+const Schema = preload("res://addons/neuro_bridge/internal/schema.gd")
+
+const CELL_SCHEMA: Dictionary = {
+	"type": "object",
+	"properties": {"cell": {"type": "integer", "minimum": 1, "maximum": 9}},
+	"required": ["cell"],
+}
+
+var failures: int = 0
+
+
+## A NeuroBridge that records what it would send instead of sending it.
+class RecordingBridge:
+	extends Bridge
+	var frames: Array[Dictionary] = []
+
+	func _send(text: String) -> bool:
+		var frame: Dictionary = JSON.parse_string(text)
+		frames.append(frame)
+		return true
+
+	func commands() -> PackedStringArray:
+		var names: PackedStringArray = []
+		for frame: Dictionary in frames:
+			names.append(str(frame["command"]))
+		return names
+
+	func results() -> Array[Dictionary]:
+		var found: Array[Dictionary] = []
+		for frame: Dictionary in frames:
+			if frame["command"] == "action/result":
+				var data: Dictionary = frame["data"]
+				found.append(data)
+		return found
+
+	func receive_action(id: String, action_name: String, data: Variant) -> void:
+		var message: Dictionary = {"id": id, "name": action_name}
+		if data != null:
+			message["data"] = data
+		_on_frame(JSON.stringify({"command": "action", "data": message}))
+
+
+## Counts calls of a handler and what it saw.
+class Handler:
+	extends RefCounted
+	var seen: Array[Dictionary] = []
+	var answer: Variant = NeuroBridgeResult.success()
+
+	func handle(data: Dictionary) -> Variant:
+		seen.append(data)
+		return answer
+
+
+func _init() -> void:
+	for method: Dictionary in get_method_list():
+		var method_name: String = method["name"]
+		if method_name.begins_with("test_"):
+			var bridge: RecordingBridge = RecordingBridge.new()
+			bridge.game = "Tests"
+			root.add_child(bridge)
+			var problem: String = call(method_name, bridge)
+			if problem.is_empty():
+				print("ok %s" % method_name)
+			else:
+				failures += 1
+				print("FAIL %s: %s" % [method_name, problem])
+			root.remove_child(bridge)
+			bridge.free()
+	print("%d failed" % failures)
+	quit(1 if failures > 0 else 0)
+
+
+func expect(condition: bool, problem: String) -> String:
+	return "" if condition else problem
+
+
+func test_schema_checks_the_safe_keywords(_bridge: RecordingBridge) -> String:
+	var schema: Dictionary = {
+		"type": "object",
+		"properties": {
+			"name": {"type": "string", "minLength": 2, "maxLength": 4, "pattern": "^[a-z]+$"},
+			"kind": {"enum": ["a", "b"]},
+			"tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+			"n": {"type": "number", "exclusiveMinimum": 0},
+		},
+		"required": ["name"],
+		"additionalProperties": false,
+	}
+	var cases: Dictionary = {
+		'{"name": "abc"}': "",
+		'{"name": "abc", "kind": "b", "tags": ["x"], "n": 0.5}': "",
+		'{}': "missing the required key",
+		'{"name": "a"}': "at least 2 characters",
+		'{"name": "abcde"}': "at most 4 characters",
+		'{"name": "AB"}': "match the pattern",
+		'{"name": "ab", "kind": "c"}': "must be one of",
+		'{"name": "ab", "tags": ["x", "y", "z"]}': "at most 2 items",
+		'{"name": "ab", "tags": [1]}': "must be of type string",
+		'{"name": "ab", "n": 0}': "must be >",
+		'{"name": "ab", "other": 1}': "not allowed",
+		'[]': "must be of type object",
+	}
+	for text: String in cases:
+		var wanted: String = cases[text]
+		var problem: String = Schema.check(JSON.parse_string(text), schema)
+		var matched: bool = problem.is_empty() if wanted.is_empty() else problem.contains(wanted)
+		if not matched:
+			return "%s: wanted %s, got %s" % [text, JSON.stringify(wanted), JSON.stringify(problem)]
+	return ""
+
+
+func test_integers_reach_the_handler_as_ints(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("pick", "Pick a cell.", CELL_SCHEMA, handler.handle)
+	bridge.receive_action("1", "pick", '{"cell": 3}')
+	if handler.seen.size() != 1:
+		return "handler ran %d times" % handler.seen.size()
+	return expect(typeof(handler.seen[0]["cell"]) == TYPE_INT, "cell is not an int")
+
+
+func test_bad_actions_are_answered_and_never_reach_the_handler(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("pick", "Pick a cell.", CELL_SCHEMA, handler.handle)
+	bridge.receive_action("1", "nope", "{}")
+	bridge.receive_action("2", "pick", '{"cell": 3,}')
+	bridge.receive_action("3", "pick", '{"cell": 10}')
+	bridge.receive_action("4", "pick", '{"cell": 2.5}')
+	bridge.receive_action("5", "pick", null)
+	bridge.receive_action("6", "pick", "not json")
+	var results: Array[Dictionary] = bridge.results()
+	if results.size() != 6:
+		return "%d answers for 6 actions" % results.size()
+	for result: Dictionary in results:
+		if result["success"] != false or str(result.get("message", "")).is_empty():
+			return "accepted or no message: %s" % result
+	return expect(handler.seen.is_empty(), "the handler ran")
+
+
+func test_a_repeated_id_is_answered_once(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("pick", "Pick a cell.", CELL_SCHEMA, handler.handle)
+	bridge.receive_action("1", "pick", '{"cell": 3}')
+	bridge.receive_action("1", "pick", '{"cell": 3}')
+	return expect(bridge.results().size() == 1 and handler.seen.size() == 1, "answered twice")
+
+
+func test_a_handler_that_returns_no_result_is_answered_with_failure(
+	bridge: RecordingBridge
+) -> String:
+	var handler: Handler = Handler.new()
+	handler.answer = null
+	bridge.register_action("pick", "Pick a cell.", CELL_SCHEMA, handler.handle)
+	bridge.receive_action("1", "pick", '{"cell": 3}')
+	var results: Array[Dictionary] = bridge.results()
+	var refused: bool = results.size() == 1 and not results[0]["success"]
+	return expect(refused, str(results))
+
+
+func test_a_window_unregisters_before_answering_success(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var window: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	window.add_action("pick", "Pick a cell.", CELL_SCHEMA, handler.handle)
+	window.set_context("Your turn.", true)
+	window.force_after(0.0, "Pick one.", "Empty board.", true, "high")
+	var reasons: Array[int] = []
+	window.ended.connect(func(reason: int) -> void: reasons.append(reason))
+	bridge.open_window(window)
+	bridge._tick_windows(0.0)
+	bridge.receive_action("1", "pick", '{"cell": 3}')
+	var wanted: PackedStringArray = [
+		"actions/register", "context", "actions/force", "actions/unregister", "action/result"
+	]
+	if bridge.commands() != wanted:
+		return "sent %s" % bridge.commands()
+	var force: Dictionary = bridge.frames[2]["data"]
+	if force.get("priority") != "high" or force.get("ephemeral_context") != true:
+		return "force %s" % force
+	if reasons != [NeuroBridgeActionWindow.EndReason.SUCCEEDED]:
+		return "ended %s" % reasons
+	return expect(not bridge.is_registered("pick"), "still registered")
+
+
+func test_a_window_times_out(bridge: RecordingBridge) -> String:
+	var window: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	window.add(NeuroBridgeAction.new("wave", "Wave."))
+	window.end_after(1.0)
+	bridge.open_window(window)
+	bridge._tick_windows(0.6)
+	if not window.is_open():
+		return "ended early"
+	bridge._tick_windows(0.6)
+	if window.state != NeuroBridgeActionWindow.State.ENDED:
+		return "still open"
+	var wanted: PackedStringArray = ["actions/register", "actions/unregister"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_a_window_forces_when_its_condition_holds(bridge: RecordingBridge) -> String:
+	var ready: Array[bool] = [false]
+	var window: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	window.add(NeuroBridgeAction.new("wave", "Wave."))
+	window.force_when(func() -> bool: return ready[0], "Wave now.")
+	bridge.open_window(window)
+	bridge._tick_windows(5.0)
+	if bridge.commands().has("actions/force"):
+		return "forced before the condition"
+	ready[0] = true
+	bridge._tick_windows(0.1)
+	return expect(window.state == NeuroBridgeActionWindow.State.FORCED, "not forced")
+
+
+func test_one_force_in_flight(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.register_action("b", "B.", {}, handler.handle)
+	bridge.force("First.", PackedStringArray(["a"]))
+	bridge.force("Second.", PackedStringArray(["b"]))
+	if bridge.commands().count("actions/force") != 1:
+		return "two forces in flight"
+	bridge.receive_action("1", "a", null)
+	if bridge.commands().count("actions/force") != 2:
+		return "the second force was not sent after the first ended"
+	var force: Dictionary = bridge.frames[-1]["data"]
+	var query: String = force["query"]
+	return expect(query == "Second.", str(force))
+
+
+func test_registration_is_sent_again_only_when_it_changes(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("pick", "Pick.", CELL_SCHEMA, handler.handle)
+	bridge.register_action("pick", "Pick.", CELL_SCHEMA, handler.handle)
+	if bridge.commands() != PackedStringArray(["actions/register"]):
+		return "identical registration sent again: %s" % bridge.commands()
+	bridge.register_action("pick", "Pick a cell.", CELL_SCHEMA, handler.handle)
+	var wanted: PackedStringArray = ["actions/register", "actions/unregister", "actions/register"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_a_reconnection_restores_actions_and_the_force(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.force("Go.", PackedStringArray(["a"]))
+	bridge.frames.clear()
+	bridge._on_open()
+	var wanted: PackedStringArray = ["startup", "actions/register", "actions/force"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_invalid_registrations_are_refused(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var errors: Array[Error] = [
+		bridge.register_action("Bad Name", "X.", {}, handler.handle),
+		bridge.register_action("ok", "", {}, handler.handle),
+		bridge.register_action("ok", "X.", {"type": "array"}, handler.handle),
+		bridge.register_action("ok", "X.", {}, Callable()),
+		bridge.force("", PackedStringArray(["ok"])),
+		bridge.force("Go.", PackedStringArray(["unknown"])),
+	]
+	for error: Error in errors:
+		if error != ERR_INVALID_PARAMETER:
+			return "accepted: %s" % error_string(error)
+	return expect(bridge.frames.is_empty(), "sent %s" % bridge.commands())
