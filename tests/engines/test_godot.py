@@ -9,6 +9,7 @@ Without Godot these tests fail in CI and skip elsewhere (see ``engines.py``).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -284,3 +285,80 @@ async def test_stand_in_neuro_plays_the_sample_to_the_end_strictly(
         reached = stdout.count(f"[tic-tac-toe] Neuro's {name} reached the game")
         assert reached == list(successes.values()).count(name), output
     assert list(successes.values()).count("play") >= 3
+
+
+def shutdown_sample_config() -> MockConfig:
+    return MockConfig(host="127.0.0.1", port=0, force_delay=0.05, seed=3)
+
+
+@pytest.mark.parametrize("immediate", [False, True])
+async def test_shutdown_requests_end_in_shutdown_ready(
+    godot: Engine, tmp_path: Path, immediate: bool
+) -> None:
+    project = sample_copy(godot, tmp_path / "sample")
+    mock = MockNeuro(shutdown_sample_config())
+    with trio.fail_after(240):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(mock.serve)
+
+            async def ask_to_shut_down() -> None:
+                session = await mock.wait_for_game()
+                await session.wait_for_force()
+                frame: dict[str, object] = {"command": "shutdown/immediate"}
+                if not immediate:
+                    frame = {"command": "shutdown/graceful", "data": {"wants_shutdown": True}}
+                await session.send(json.dumps(frame))
+
+            nursery.start_soon(ask_to_shut_down)
+            done = await play_sample(godot, project, mock, games=0)
+            mock.stop()
+    output = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 0, output
+    assert mock.findings == [], mock.summary()
+    (session,) = mock.sessions
+    assert session.commands().count("shutdown/ready") == 1, output
+    games = done.stdout.decode().count("over: ")
+    assert games == (0 if immediate else 1), output  # graceful: the game is finished first
+
+
+async def test_the_addon_reconnects_and_restores_the_game_after_neuro_restarts(
+    godot: Engine, tmp_path: Path
+) -> None:
+    project = sample_copy(godot, tmp_path / "sample")
+    with (project / "project.godot").open("a", encoding="utf-8") as file:
+        file.write("connection/reconnect_seconds=0.2\n")  # under [neuro_bridge], the last section
+    first = MockNeuro(MockConfig(host="127.0.0.1", port=0, auto_play=False, seed=1))
+    with trio.fail_after(240):
+        async with trio.open_nursery() as nursery:
+            first_gone = trio.Event()
+
+            async def serve_first(*, task_status: trio.TaskStatus[None]) -> None:
+                await first.serve(task_status=task_status)
+                first_gone.set()
+
+            await nursery.start(serve_first)
+            port = first.port
+
+            async def restart_neuro() -> None:
+                session = await first.wait_for_game()
+                force = await session.wait_for_force()
+                first.stop()  # Neuro goes away with a force in flight
+                await first_gone.wait()  # its port is free again
+                second = MockNeuro(MockConfig(host="127.0.0.1", port=port, force_delay=0.0, seed=2))
+                await nursery.start(second.serve)
+                restarted.append((second, force.query))
+
+            restarted: list[tuple[MockNeuro, str]] = []
+            nursery.start_soon(restart_neuro)
+            done = await play_sample(godot, project, first, games=2)
+            second, query = restarted[0]
+            second.stop()
+    output = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 0, output
+    assert "[tic-tac-toe] done: 2 games" in done.stdout.decode(), output
+    assert first.findings == [], first.summary()
+    assert second.findings == [], second.summary()
+    # Without being asked: startup, every current action, and the force in flight.
+    messages = second.sessions[0].messages
+    assert [m.command for m in messages[:3]] == ["startup", "actions/register", "actions/force"]
+    assert messages[2].data["query"] == query
