@@ -36,6 +36,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "neuro_connect_four.demo",
         "play the sample pygame game against the built-in stand-in Neuro",
     ),
+    "godot": (
+        "neuro_bridge.godot_addon",
+        "copy the Godot 4 addon into a project and enable it (godot install PROJECT_DIR)",
+    ),
     "mock": (
         "neuro_bridge.mock.cli",
         "run the stand-in Neuro server: plays games, attacks them, checks conformance",
@@ -43,10 +47,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "renpy": (
         "neuro_bridge.renpy_bundle",
         "build the Ren'Py drop-in folder, install it into a game, or remove it",
-    ),
-    "godot": (
-        "neuro_bridge.godot_addon",
-        "copy the Godot 4 addon into a project and enable it (godot install PROJECT_DIR)",
     ),
 }
 
