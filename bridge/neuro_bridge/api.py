@@ -470,7 +470,7 @@ class AbstractNeuroAPI(abc.ABC):
             await self.handle_unknown_command(event.command, event.data)
         else:
             logger.warning("dropping malformed message from Neuro: %s", event.reason)
-            logger.debug("malformed frame: %.200s", event.frame)
+            logger.debug("malformed frame: %.200r", event.frame)
 
     def forget_unanswered(self) -> list[str]:
         """Forget every unanswered action id (their connection is gone); return them."""
@@ -518,7 +518,11 @@ class AbstractNeuroAPI(abc.ABC):
     async def handle_startup_acknowledgement(self, ack: StartupAcknowledged) -> None:
         """Handle Neuro's ``startup`` acknowledgement.  The default logs it."""
         logger.info(
-            "joined session %s of %s (%s)", ack.session_id, ack.display_name, ack.character_id
+            # %r: the text is Neuro's, and a newline in it must not forge log lines.
+            "joined session %r of %r (%r)",
+            ack.session_id,
+            ack.display_name,
+            ack.character_id,
         )
 
     async def handle_speech_finished(self, event: SpeechFinished) -> None:

@@ -339,7 +339,8 @@ class NeuroGame:
 
     Raises:
         LocalProtocolError: *game_title* is empty or not a str.
-        ValueError: *url* is not a ``ws://`` / ``wss://`` URL.
+        ValueError: *url* (or, without one, ``$NEURO_SDK_WS_URL``) is not a
+            ``ws://`` / ``wss://`` URL.
 
     """
 
@@ -353,6 +354,8 @@ class NeuroGame:
         **component_options: Any,
     ) -> None:
         self._commands = GameCommands(game_title)  # validates the title
+        if url is None:
+            default_url()  # a malformed $NEURO_SDK_WS_URL is an error here, not a retry loop
         self._url = None if url is None else check_url(url)
         self.runner = GuestRunner(host)
         self.pump_budget = pump_budget

@@ -57,7 +57,7 @@ import trio
 import trio_websocket
 import wsproto.utilities
 
-from neuro_bridge._logging import one_line
+from neuro_bridge._logging import aggregating_repeats, one_line
 from neuro_bridge._stream import WatchedStream
 from neuro_bridge.api import (
     AbstractNeuroAPI,
@@ -135,8 +135,19 @@ STABLE_CONNECTION_TIME: Final = 10.0
 
 
 def default_url() -> str:
-    """Return ``$NEURO_SDK_WS_URL`` if set and non-empty, else :data:`DEFAULT_URL`."""
-    return os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL
+    """Return ``$NEURO_SDK_WS_URL`` if set and non-empty, else :data:`DEFAULT_URL`.
+
+    Raises:
+        ValueError: If the variable is set to something that is not a websocket
+            URL (see :func:`check_url`): no reconnect could cure that.
+    """
+    url = os.environ.get(URL_ENVIRONMENT_VARIABLE)
+    if not url:
+        return DEFAULT_URL
+    try:
+        return check_url(url)
+    except ValueError as exc:
+        raise ValueError(f"${URL_ENVIRONMENT_VARIABLE}: {exc}") from None
 
 
 def check_url(url: object) -> str:
@@ -528,7 +539,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         """
         attempt = _Attempt()
         try:
-            await self._connect_and_serve(url, attempt)
+            with aggregating_repeats():
+                await self._connect_and_serve(url, attempt)
         except BaseExceptionGroup as group:
             peer_errors, rest = group.split(_PEER_ERRORS)
             if peer_errors is None or (rest is not None and rest.split(trio.Cancelled)[1]):

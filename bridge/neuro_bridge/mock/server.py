@@ -17,6 +17,7 @@ on the server.  Usage::
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,23 @@ if TYPE_CHECKING:
 __all__ = ["ALL_CHAOS", "DEFAULT_HOST", "DEFAULT_PORT", "MockConfig", "MockNeuro"]
 
 logger = logging.getLogger(__name__)
+
+
+def _warn_if_exposed(listeners: list[trio.SocketListener]) -> None:
+    """Warn when the stand-in listens where other machines can reach it."""
+    exposed = sorted(
+        {
+            address
+            for address in (listener.socket.getsockname()[0] for listener in listeners)
+            if not ipaddress.ip_address(address.partition("%")[0]).is_loopback
+        }
+    )
+    if exposed:
+        logger.warning(
+            "the stand-in Neuro listens on %s: any machine that can reach this one can"
+            " connect (listen on 127.0.0.1 unless that is what you want)",
+            ", ".join(exposed),
+        )
 
 
 class MockNeuro:
@@ -124,6 +142,7 @@ class MockNeuro:
         listeners = await trio.open_tcp_listeners(self.config.port, host=self.config.host)
         try:
             self._port = listeners[0].socket.getsockname()[1]
+            _warn_if_exposed(listeners)
             server = trio_websocket.WebSocketServer(
                 self._handle,
                 listeners,
