@@ -2,7 +2,7 @@
 
 **Aggregation.**  A hostile or broken server can send thousands of bad frames a
 second, each worth a WARNING.  While a connection is open
-(:func:`aggregating_repeats`), a record of WARNING or above from the runtime's
+(:func:`aggregating_repeats`), a WARNING without a traceback from the runtime's
 loggers (:data:`AGGREGATED_LOGGERS`) is logged the first time its kind is seen --
 the kind is the logger and the message template -- and the same kind again within
 :data:`REPEAT_WINDOW` seconds is only counted.  The first one after the window
@@ -118,7 +118,9 @@ class RepeatedWarnings:
 class _RepeatFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         repeats = _CURRENT.get()
-        return repeats is None or record.levelno < logging.WARNING or repeats.admit(record)
+        if repeats is None or record.levelno != logging.WARNING or record.exc_info:
+            return True  # errors (a handler's bug, with its traceback) are never aggregated
+        return repeats.admit(record)
 
 
 _FILTER: Final = _RepeatFilter()
