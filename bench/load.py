@@ -1,0 +1,511 @@
+"""Load and faults: a 60 FPS pygame game against a hostile server on loopback.
+
+Run with ``python bench/load.py`` (``--duration``, ``--only NAME ...``).  Not a
+test: it prints a table.  ``tests/test_load.py`` runs a short version of every
+scenario and asserts behaviour (no crash, every action answered exactly once while
+its connection is up), never timings.
+
+The server runs in a process of its own (so its floods cannot hold the game's
+GIL), on 127.0.0.1 port 0.  The game is a pygame-ce loop with SDL's dummy drivers
+that draws a little every frame and waits with ``PygameNeuro.wait_frame(60)``; a
+thread posts an input event every 20 ms, stamped, and the loop notes how late it
+sees each one.  It uses only :class:`~neuro_bridge.engines.pygame.PygameNeuro`'s
+public API.
+
+Scenarios (the server's part; the game's handlers are instant unless named):
+
+=====================  ==========================================================
+flood-valid            valid actions at a fixed rate
+flood-invalid          actions with bad data, unknown names, missing keys
+flood-mixed            both, alternating
+frames-1mib            1 MiB actions (a big string in the data)
+frames-15mib           15 MiB actions (just under the 16 MiB limit)
+oversized              one answered action, then a 17 MiB frame, every connection
+accept-then-close      the upgrade accepted, the connection closed at once
+refused-503 ...        the upgrade answered with HTTP 503 (empty body), 404, 200
+                       with a body, a 101 with a wrong accept token or without
+                       ``Upgrade``
+silent                 accepted, then nothing: no reading, no pongs
+frozen-thawed          valid actions; the server process is stopped (SIGSTOP)
+                       past the keepalive's limit, then continued
+slow-handlers          valid actions; the handler is async and takes 200 ms
+blocking-handlers      valid actions; the handler blocks the frame for 50 ms
+=====================  ==========================================================
+
+Printed per scenario: frames on time (within 1.25 x 1/60 s), frame p99, input
+delay p99, actions sent / answered once / never (connection up) / twice / lost
+with a dropped connection, reconnects, the game's RSS growth, crashes.
+
+Targets (issue 9): 0 crashes; 0 never answered while the connection is up; 0
+answered twice; frame p99 <= 1.25 x the frame interval under any flood with
+default settings; RSS growth < 20 MB per scenario; the server survives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    import trio
+    import trio_websocket
+
+FPS = 60.0
+FRAME = 1.0 / FPS
+ON_TIME = 1.25 * FRAME
+MIB = 2**20
+ACTION = "load_poke"
+SCHEMA = {
+    "type": "object",
+    "properties": {"n": {"type": "integer"}, "note": {"type": "string"}},
+    "required": ["n"],
+}
+REFUSALS = {
+    "refused-503": b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+    "refused-404": b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here\n",
+    "refused-200": b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n",
+    "refused-101-accept": (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: bm9wZQ==\r\n\r\n"
+    ),
+    "refused-101-upgrade": (
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+    ),
+}
+
+
+@attrs.frozen
+class Scenario:
+    """One scenario: what the server does and how the game's handler behaves."""
+
+    name: str
+    server: str  # flood | big | oversized | accept-close | refuse | silent
+    rate: float = 0.0  # actions per second
+    kind: str = "valid"  # valid | invalid | mixed
+    size: int = 0  # bytes of padding per action
+    handler: str = "instant"  # instant | slow | blocking
+    freeze: bool = False  # stop the server process mid-run
+    drops: bool = False  # the connection is expected to drop (answers may be lost)
+
+
+SCENARIOS = [
+    Scenario("flood-valid", "flood", rate=400),
+    Scenario("flood-invalid", "flood", rate=400, kind="invalid"),
+    Scenario("flood-mixed", "flood", rate=400, kind="mixed"),
+    Scenario("frames-1mib", "flood", rate=4, size=MIB),
+    Scenario("frames-15mib", "flood", rate=0.5, size=15 * MIB),
+    Scenario("oversized", "oversized", drops=True),
+    Scenario("accept-then-close", "accept-close", drops=True),
+    *(Scenario(name, "refuse", drops=True) for name in REFUSALS),
+    Scenario("silent", "silent", drops=True),
+    Scenario("frozen-thawed", "flood", rate=20, freeze=True, drops=True),
+    Scenario("slow-handlers", "flood", rate=20, handler="slow"),
+    Scenario("blocking-handlers", "flood", rate=10, handler="blocking"),
+]
+BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
+
+
+# ---------------------------------------------------------------- the server (own process)
+
+
+@attrs.define
+class _Link:
+    """What the server saw on one connection."""
+
+    sent: list[str] = attrs.Factory(list)
+    answers: dict[str, int] = attrs.Factory(dict)
+    dropped_by_game: bool = False
+
+
+def _action_frame(action_id: str, number: int, kind: str, size: int) -> str:
+    if kind == "mixed":
+        kind = "valid" if number % 2 else "invalid"
+    if kind == "valid":
+        data: dict[str, Any] = {"n": number}
+        if size:
+            data["note"] = "x" * size
+        payload: dict[str, Any] = {"id": action_id, "name": ACTION, "data": json.dumps(data)}
+    else:  # a rotation of broken actions, each with an id to answer
+        broken: list[dict[str, Any]] = [
+            {"id": action_id, "name": ACTION, "data": "{not json"},
+            {"id": action_id, "name": ACTION, "data": json.dumps({"n": "seven"})},
+            {"id": action_id, "name": "load_no_such_action"},
+            {"id": action_id, "data": "{}"},
+            {"id": action_id, "name": 42},
+        ]
+        payload = broken[number % len(broken)]
+    return json.dumps({"command": "action", "data": payload})
+
+
+async def _serve(scenario: Scenario, duration: float, pipe: Connection) -> None:
+    import trio
+    import trio_websocket
+
+    links: list[_Link] = []
+    attempts = 0
+    stop_at = trio.current_time() + duration
+    answered = [trio.Event()]  # set (and replaced) whenever a result arrives
+
+    def waiting() -> bool:
+        return any(len(k.answers) < len(k.sent) and not k.dropped_by_game for k in links)
+
+    async def wait_answers(limit: float) -> None:
+        with trio.move_on_after(limit):
+            while waiting():
+                await answered[0].wait()
+
+    async def reader(websocket: trio_websocket.WebSocketConnection, link: _Link) -> None:
+        with contextlib.suppress(trio_websocket.ConnectionClosed):
+            while True:
+                message = json.loads(await websocket.get_message())
+                if message.get("command") == "action/result":
+                    action_id = message["data"]["id"]
+                    link.answers[action_id] = link.answers.get(action_id, 0) + 1
+                    answered[0].set()
+                    answered[0] = trio.Event()
+        link.dropped_by_game = True
+        answered[0].set()
+
+    async def flood(websocket: trio_websocket.WebSocketConnection, link: _Link) -> None:
+        number = 0
+        started = trio.current_time()
+        while trio.current_time() < stop_at:
+            due = started + number / scenario.rate
+            await trio.sleep_until(due)
+            action_id = f"{len(links)}-{number}"
+            await websocket.send_message(
+                _action_frame(action_id, number, scenario.kind, scenario.size)
+            )
+            link.sent.append(action_id)
+            number += 1
+        await wait_answers(10)  # time to answer what is in flight, then hang up
+
+    async def handle(request: trio_websocket.WebSocketRequest) -> None:
+        nonlocal attempts
+        attempts += 1
+        try:
+            websocket = await request.accept()
+        except (trio_websocket.ConnectionClosed, OSError):
+            return
+        link = _Link()
+        links.append(link)
+        if scenario.server == "accept-close":
+            await websocket.aclose()
+            return
+        async with trio.open_nursery() as nursery:
+            if scenario.server == "silent":
+                await trio.sleep_forever()  # no reader: no pongs, nothing read
+            nursery.start_soon(reader, websocket, link)
+            with contextlib.suppress(trio_websocket.ConnectionClosed):
+                await trio.sleep(0.3)  # registration first
+                if scenario.server == "oversized":
+                    link.sent.append(f"{len(links)}-0")
+                    await websocket.send_message(_action_frame(link.sent[0], 0, "valid", 0))
+                    await trio.sleep(0.2)
+                    await websocket.send_message("x" * (17 * MIB))
+                    await trio.sleep_forever()
+                await flood(websocket, link)
+                await trio.sleep_forever()  # open until the server ends: no reconnect
+            # Only the game closes a connection here (the server just stops).
+            link.dropped_by_game = True
+            answered[0].set()
+            nursery.cancel_scope.cancel()
+
+    async def refuse(stream: trio.SocketStream) -> None:
+        nonlocal attempts
+        attempts += 1
+        async with stream:
+            request = b""
+            with trio.move_on_after(5):
+                while b"\r\n\r\n" not in request:
+                    data = await stream.receive_some(4096)
+                    if not data:
+                        return
+                    request += data
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
+            accept = base64.b64encode(
+                hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()  # noqa: S324
+            )
+            with contextlib.suppress(trio.BrokenResourceError):
+                await stream.send_all(REFUSALS[scenario.name].replace(b"{accept}", accept))
+
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    pipe.send(listeners[0].socket.getsockname()[1])
+    async with trio.open_nursery() as nursery:
+        if scenario.server == "refuse":
+            nursery.start_soon(trio.serve_listeners, refuse, listeners)
+        else:
+            server = trio_websocket.WebSocketServer(
+                handle, listeners, max_message_size=64 * MIB, disconnect_timeout=1.0
+            )
+            nursery.start_soon(server.run)
+        await trio.sleep_until(stop_at + 0.5)
+        if scenario.server == "flood":
+            await wait_answers(10.5)  # floods stop sending at stop_at
+        nursery.cancel_scope.cancel()
+    pipe.send(
+        {
+            "attempts": attempts,
+            "links": [attrs.asdict(link) for link in links],
+        }
+    )
+
+
+def _server_main(scenario_name: str, duration: float, pipe: Connection) -> None:
+    import trio
+
+    trio.run(_serve, BY_NAME[scenario_name], duration, pipe)
+
+
+# ---------------------------------------------------------------- the game (this process)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:  # Linux only
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _p99(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+@attrs.define
+class Outcome:
+    """What one scenario measured."""
+
+    name: str
+    frames: int = 0
+    frames_on_time: float = 0.0
+    frame_p99_ms: float = 0.0
+    input_p99_ms: float = 0.0
+    sent: int = 0
+    once: int = 0
+    never: int = 0
+    twice: int = 0
+    lost_on_drop: int = 0
+    unexpected: int = 0
+    connections: int = 0
+    attempts: int = 0
+    rss_growth_mb: float = 0.0
+    crashes: int = 0
+    crash: str = ""
+    server_alive: bool = True
+
+
+def run_scenario(
+    scenario: Scenario, duration: float, *, component_options: dict[str, Any] | None = None
+) -> Outcome:
+    """Run one scenario: the server in its own process, the game here."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    import pygame
+    import trio
+
+    from neuro_bridge.engines.pygame import PygameNeuro
+
+    # A frozen server is stopped for longer than the keepalive's limit (4 + 4 s by
+    # default), then floods on for the rest of its time.
+    freeze_for = (10.0 if duration >= 10 else max(1.5, duration / 2)) if scenario.freeze else 0.0
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    server = context.Process(
+        target=_server_main, args=(scenario.name, duration + freeze_for, child), daemon=True
+    )
+    server.start()
+    outcome = Outcome(scenario.name)
+    try:
+        port = parent.recv() if parent.poll(30) else None
+        if port is None:
+            raise RuntimeError("the load server did not start")
+        pygame.init()
+        screen = pygame.display.set_mode((320, 240))
+        options = dict(component_options or {})
+        neuro = PygameNeuro("Load Game", url=f"ws://127.0.0.1:{port}", **options)
+
+        def poke(data: dict[str, Any]) -> None:
+            if scenario.handler == "blocking":
+                time.sleep(0.05)
+
+        async def slow_poke(data: dict[str, Any]) -> None:
+            await trio.sleep(0.2)
+
+        neuro.add_action(_action(), slow_poke if scenario.handler == "slow" else poke)
+        input_event = pygame.event.custom_type()
+        delays: list[float] = []
+        frame_times: list[float] = []
+        posting = threading.Event()
+
+        def post_inputs() -> None:
+            while not posting.wait(0.02):
+                with contextlib.suppress(pygame.error):
+                    pygame.event.post(pygame.event.Event(input_event, at=time.perf_counter()))
+
+        neuro.start()
+        poster = threading.Thread(target=post_inputs, daemon=True)
+        poster.start()
+        rss_start = _rss()
+        rss_peak = rss_start
+        started = time.perf_counter()
+        # The server process is stopped for longer than the keepalive's limit.
+        freeze_at = started + duration / 3 if scenario.freeze else None
+        thaw_at: float | None = None
+        last = time.perf_counter()
+        try:
+            while server.is_alive() and time.perf_counter() - started < duration + freeze_for + 25:
+                for event in pygame.event.get():
+                    if neuro.handle_event(event):
+                        continue
+                    if event.type == input_event:
+                        delays.append(time.perf_counter() - event.at)
+                screen.fill((20, 20, 30))
+                for number in range(40):
+                    pygame.draw.rect(screen, (200, 80, 80), (number * 7, number * 5, 20, 20))
+                pygame.display.flip()
+                neuro.wait_frame(FPS)
+                now = time.perf_counter()
+                frame_times.append(now - last)
+                last = now
+                if len(frame_times) % 30 == 0:
+                    rss_peak = max(rss_peak, _rss())
+                if freeze_at is not None and now >= freeze_at:
+                    os.kill(server.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+                    freeze_at = None
+                    thaw_at = now + freeze_for
+                if thaw_at is not None and now >= thaw_at:
+                    os.kill(server.pid, signal.SIGCONT)  # type: ignore[arg-type]
+                    thaw_at = None
+        except Exception as exc:  # a crash is what this bench looks for
+            outcome.crashes = 1
+            outcome.crash = f"{type(exc).__name__}: {exc}"
+        finally:
+            if thaw_at is not None:
+                os.kill(server.pid, signal.SIGCONT)  # type: ignore[arg-type]
+            posting.set()
+            poster.join()
+            with contextlib.suppress(Exception):
+                neuro.shutdown()
+            pygame.quit()
+        outcome.frames = len(frame_times)
+        measured = frame_times[1:]
+        if measured:
+            outcome.frames_on_time = sum(t <= ON_TIME for t in measured) / len(measured)
+        outcome.frame_p99_ms = _p99(measured) * 1000
+        outcome.input_p99_ms = _p99(delays) * 1000
+        outcome.rss_growth_mb = (rss_peak - rss_start) / MIB
+        report = parent.recv() if parent.poll(30) else None
+    finally:
+        server.join(5)
+        outcome.server_alive = server.exitcode == 0
+        if server.is_alive():
+            server.kill()
+            outcome.server_alive = False
+    if report is not None:
+        _count(outcome, report, scenario)
+    else:
+        outcome.server_alive = False
+    return outcome
+
+
+def _action() -> Any:
+    from neuro_bridge.protocol import Action
+
+    return Action(ACTION, "Poke the load game.", SCHEMA)
+
+
+def _count(outcome: Outcome, report: dict[str, Any], scenario: Scenario) -> None:
+    outcome.attempts = report["attempts"]
+    outcome.connections = len(report["links"])
+    for link in report["links"]:
+        sent = set(link["sent"])
+        outcome.sent += len(sent)
+        outcome.unexpected += sum(1 for key in link["answers"] if key not in sent)
+        for action_id in sent:
+            count = link["answers"].get(action_id, 0)
+            if count == 1:
+                outcome.once += 1
+            elif count > 1:
+                outcome.twice += 1
+            elif link["dropped_by_game"] and scenario.drops:
+                outcome.lost_on_drop += 1
+            else:
+                outcome.never += 1
+
+
+COLUMNS = [
+    ("scenario", "name", "{}"),
+    ("on time", "frames_on_time", "{:.1%}"),
+    ("frame p99 ms", "frame_p99_ms", "{:.1f}"),
+    ("input p99 ms", "input_p99_ms", "{:.1f}"),
+    ("sent", "sent", "{}"),
+    ("once", "once", "{}"),
+    ("never", "never", "{}"),
+    ("twice", "twice", "{}"),
+    ("lost w/ drop", "lost_on_drop", "{}"),
+    ("conns", "connections", "{}"),
+    ("attempts", "attempts", "{}"),
+    ("RSS +MB", "rss_growth_mb", "{:.1f}"),
+    ("crashes", "crashes", "{}"),
+]
+
+
+def format_table(outcomes: list[Outcome]) -> str:
+    """Return the outcomes as a plain-text table."""
+    rows = [[title for title, _, _ in COLUMNS]]
+    rows += [[fmt.format(getattr(o, field)) for _, field, fmt in COLUMNS] for o in outcomes]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.ERROR)  # the scenarios make the runtime warn a lot
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--only", nargs="+", choices=sorted(BY_NAME), help="these scenarios")
+    args = parser.parse_args(argv)
+    if args.duration <= 0:
+        parser.error("--duration must be positive")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    outcomes = []
+    for scenario in [BY_NAME[name] for name in args.only] if args.only else SCENARIOS:
+        outcome = run_scenario(scenario, args.duration)
+        outcomes.append(outcome)
+        print(format_table([outcome]).splitlines()[-1], flush=True)
+    print()
+    print(
+        f"{args.duration:g} s per scenario, {FPS:g} FPS; on time = within {ON_TIME * 1000:.1f} ms"
+    )
+    print(format_table(outcomes))
+    failed = [o.name for o in outcomes if o.crashes or o.never or o.twice or not o.server_alive]
+    if failed:
+        print("targets missed by:", ", ".join(failed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
