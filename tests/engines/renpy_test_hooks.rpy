@@ -9,6 +9,7 @@
 #   save SLOT       save into SLOT
 #   load SLOT       load SLOT
 #   quit            quit, as the window's close button does without asking
+#   skip            start skipping (fast), as the Skip button does
 
 init 999 python hide:
     import os
@@ -56,6 +57,11 @@ init 999 python hide:
         elif verb == "load":
             done("load " + argument)
             renpy.load(argument)
+        elif verb == "skip":
+            done("skip")
+            renpy.game.preferences.skip_unseen = True
+            renpy.config.skipping = "fast"
+            renpy.restart_interaction()
         elif verb == "quit":
             done("quit")
             renpy.quit()

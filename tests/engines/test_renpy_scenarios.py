@@ -278,3 +278,49 @@ async def test_chaos_answered(renpy: Engine, renpy_bundle: Path, tmp_path: Path,
     assert all(outcome.ok for outcome in outcomes), mock.summary()
     assert not findings, mock.summary()
     check_played(transcript)
+
+
+async def test_neuro_advances_dialogue(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
+    extra = 'define neuro.advance = "neuro"\n'
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, extra=extra)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(SCENARIO_TIMEOUT):
+                session = await mock.wait_for_game()
+                await session.wait_for_actions("advance")
+                advanced = 0
+                with contextlib.suppress(GameDisconnectedError):  # the game has ended
+                    while run.process.returncode is None:
+                        if session.pending_force is not None:
+                            await answer(session)
+                            continue
+                        action_id = await session.send_action("advance", None)
+                        advanced += (await session.expect_result(action_id)).success
+                        await trio.sleep(0.05)
+                status = await run.wait(60)
+        assert status == 0, run.describe()
+    assert advanced >= 10, transcript.text()
+    assert transcript.contexts()[-1] in ENDINGS
+    mock.assert_conforms()
+
+
+async def test_skipping_leaves_nothing_stale(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    extra = 'define neuro.advance = "player"\n'
+    async with stand_in() as (mock, transcript):
+        game = copy_game(
+            renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True, extra=extra
+        )
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(SCENARIO_TIMEOUT):
+                await mock.wait_for_game()
+                # The person skips whenever the game waits on a line; menus stop it.
+                while run.process.returncode is None and not run.crashed():
+                    with contextlib.suppress(AssertionError):  # the game ended meanwhile
+                        await run.command("skip", timeout=5.0)
+                    await trio.sleep(0.3)
+                status = await run.wait(30)
+        assert status == 0, run.describe()
+    assert transcript.contexts()[-1] in ENDINGS
+    check_nothing_stale(mock, transcript)
