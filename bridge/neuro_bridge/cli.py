@@ -44,6 +44,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "neuro_bridge.mock.cli",
         "run the stand-in Neuro server: plays games, attacks them, checks conformance",
     ),
+    "proxy": (
+        "neuro_bridge.proxy",
+        "put any Neuro game behind a validating proxy (also the Godot addon's sidecar)",
+    ),
     "renpy": (
         "neuro_bridge.renpy_bundle",
         "build the Ren'Py drop-in folder, install it into a game, or remove it",
