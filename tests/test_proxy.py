@@ -8,9 +8,13 @@ exactly what Neuro sends.  The sloppy game is a raw websocket client.
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -350,3 +354,29 @@ def test_cli_taken_port(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert err.startswith(f"neuro-bridge proxy: cannot listen on 127.0.0.1:{port}")
     assert err.count("\n") == 1
+
+
+async def test_cli_prints_the_url_and_exits_with_its_game() -> None:
+    """The launch contract: --port 0, the printed line, --exit-with-game."""
+    with trio.fail_after(WAIT * 3):
+        async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
+            command = [sys.executable, "-m", "neuro_bridge", "proxy", "--port", "0"]
+            command += ["--upstream", neuro.url, "--token", "launch-token", "--exit-with-game"]
+            process = await nursery.start(
+                partial(trio.run_process, command, stdout=subprocess.PIPE, check=False)
+            )
+            assert process.stdout is not None
+            line = b""
+            while not line.endswith(b"\n"):
+                line += await process.stdout.receive_some(1)
+            match = re.fullmatch(
+                r"neuro-bridge proxy listening on ws://127\.0\.0\.1:(\d+)/\?token=launch-token\n",
+                line.decode(),
+            )
+            assert match is not None, line
+            url = f"ws://127.0.0.1:{match[1]}/?token=launch-token"
+            async with trio_websocket.open_websocket_url(url) as websocket:
+                await websocket.send_message('{"command": "startup", "game": "CLI Game"}')
+                upstream = await neuro.wait_connection()
+                await upstream.wait_for_command("startup")
+            assert await process.wait() == 0
