@@ -95,14 +95,14 @@ class RawGame:
 
 
 @asynccontextmanager
-async def raw_game(url: str) -> AsyncIterator[RawGame]:
-    """Connect a :class:`RawGame` to *url* (``ws://127.0.0.1:PORT``) for the block."""
+async def raw_game(url: str, resource: str = "/") -> AsyncIterator[RawGame]:
+    """Connect a :class:`RawGame` to *url* (``ws://127.0.0.1:PORT``), asking for *resource*."""
     port = int(url.rsplit(":", 1)[1])
     async with trio.open_nursery() as nursery:
         stream = await trio.open_tcp_stream("127.0.0.1", port)
         try:
             websocket = await trio_websocket.wrap_client_stream(
-                nursery, stream, f"127.0.0.1:{port}", "/"
+                nursery, stream, f"127.0.0.1:{port}", resource
             )
             game = RawGame(websocket)
             nursery.start_soon(game._reader)

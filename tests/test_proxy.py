@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -27,6 +27,7 @@ from neuro_bridge.mock import MockConfig, MockNeuro, rules
 from neuro_bridge.protocol import Action
 from neuro_bridge.proxy import GAME_LEFT_MESSAGE, NeuroProxy
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
+from tests import mock_support
 from tests.helpers import ScriptedNeuro, ServerConnection, action_frame, scripted_neuro
 from tests.mock_support import RawGame
 
@@ -56,24 +57,9 @@ async def running(proxy: NeuroProxy) -> AsyncIterator[NeuroProxy]:
             proxy.stop()
 
 
-@asynccontextmanager
-async def raw_game(proxy: NeuroProxy) -> AsyncIterator[RawGame]:
+def raw_game(proxy: NeuroProxy) -> AbstractAsyncContextManager[RawGame]:
     """A raw websocket game connected to *proxy* with its token."""
-    async with trio.open_nursery() as nursery:
-        stream = await trio.open_tcp_stream("127.0.0.1", proxy.port)
-        try:
-            websocket = await trio_websocket.wrap_client_stream(
-                nursery, stream, f"127.0.0.1:{proxy.port}", f"/?token={proxy.token}"
-            )
-            game = RawGame(websocket)
-            nursery.start_soon(game._reader)
-            yield game
-            with trio.move_on_after(1) as cleanup:
-                cleanup.shield = True
-                await websocket.aclose()
-        finally:
-            await trio.aclose_forcefully(stream)
-            nursery.cancel_scope.cancel()
+    return mock_support.raw_game(f"ws://127.0.0.1:{proxy.port}", f"/?token={proxy.token}")
 
 
 async def upgrade_status(port: int, target: str) -> int:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextvars
 import hmac
 import ipaddress
-import json
 import logging
 import re
 import secrets
@@ -49,11 +48,12 @@ from libcomponent.component import Event
 
 from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, ActionResult
 from neuro_bridge.mock.rules import ConformanceChecker
-from neuro_bridge.protocol import Action, LocalProtocolError
+from neuro_bridge.protocol import Action, GameCommandKind, LocalProtocolError, NeuroCommands
 from neuro_bridge.trio_ws import OutboxFullError, TrioNeuroAPIComponent, check_url
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Iterable
 
     from neuro_bridge.mock.records import Finding, ForceRecord
     from neuro_bridge.protocol import ActionRequested
@@ -156,13 +156,11 @@ class _Upstream(TrioNeuroAPIComponent):
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
         await super().handle_graceful_shutdown_request(wants_shutdown)
-        await self._proxy.send_to_game(
-            {"command": "shutdown/graceful", "data": {"wants_shutdown": wants_shutdown}}
-        )
+        await self._proxy.send_to_game(NeuroCommands.shutdown_graceful(wants_shutdown))
 
     async def handle_immediate_shutdown(self) -> None:
         await super().handle_immediate_shutdown()
-        await self._proxy.send_to_game({"command": "shutdown/immediate"})
+        await self._proxy.send_to_game(NeuroCommands.shutdown_immediate())
 
 
 class NeuroProxy:
@@ -365,17 +363,7 @@ class NeuroProxy:
             except trio_websocket.ConnectionClosed:
                 return
             received = game.checker.receive(frame, trio.current_time())
-            broken = False
-            for finding in received.findings:
-                self.findings.append(finding)
-                logger.warning(
-                    "game #%d broke %s: %s (%s)",
-                    game.number,
-                    finding.rule,
-                    finding.message,
-                    finding.hint,
-                )
-                broken = broken or not finding.advice
+            broken = self._report(game, received.findings)
             if broken and self.strict:
                 logger.warning(
                     "game #%d: refused %s (--strict)", game.number, received.message.command
@@ -388,11 +376,26 @@ class NeuroProxy:
                     "game #%d: %s not forwarded: %s", game.number, received.message.command, exc
                 )
 
+    def _report(self, game: _Game, findings: Iterable[Finding]) -> bool:
+        """Log and keep *findings*; return whether one is a rule (not advice)."""
+        broken = False
+        for finding in findings:
+            self.findings.append(finding)
+            logger.warning(
+                "game #%d broke %s: %s (%s)",
+                game.number,
+                finding.rule,
+                finding.message,
+                finding.hint,
+            )
+            broken = broken or not finding.advice
+        return broken
+
     async def _forward(self, game: _Game, received: Any) -> None:
         """Send what one game frame asks for upstream (see ``ConformanceChecker.receive``)."""
         command = received.message.command
         data = received.message.data
-        if command == "action/result":
+        if command == GameCommandKind.RESULT:
             result = received.result
             if result is None:
                 return
@@ -411,14 +414,14 @@ class NeuroProxy:
             slot.settle(ActionResult(result.success, message))
             return
         upstream = self._upstream
-        if upstream is None or command == "startup":
+        if upstream is None or command == GameCommandKind.STARTUP:
             title = game.checker.game
             if title is None:
                 return
             upstream = await self._new_session(game, title)
-            if command == "startup":
+            if command == GameCommandKind.STARTUP:
                 return
-        if command == "actions/register":
+        if command == GameCommandKind.REGISTER:
             pairs = []
             for name in received.registered:
                 definition = game.checker.registered[name]
@@ -431,16 +434,16 @@ class NeuroProxy:
                 )
             if pairs:
                 await upstream.register_neuro_actions(pairs)
-        elif command == "actions/unregister":
+        elif command == GameCommandKind.UNREGISTER:
             held = [name for name in received.unregistered if name in upstream.registered_actions]
             if held:
                 await upstream.unregister_actions(held)
-        elif command == "actions/force":
+        elif command == GameCommandKind.FORCE:
             await self._force(game, upstream, received.force)
-        elif command == "context":
+        elif command == GameCommandKind.CONTEXT:
             if isinstance(data, dict):
                 await upstream.send_context(data.get("message"), data.get("silent", True))  # type: ignore[arg-type]
-        elif command == "shutdown/ready":
+        elif command == GameCommandKind.SHUTDOWN_READY:
             await upstream.send_shutdown_ready()
 
     async def _force(self, game: _Game, upstream: _Upstream, force: ForceRecord | None) -> None:
@@ -493,10 +496,7 @@ class NeuroProxy:
         game = self._game
         if game is None:
             return ActionResult(False, NO_GAME_MESSAGE)
-        message: dict[str, Any] = {"id": action.id, "name": action.name}
-        if action.data is not None:
-            message["data"] = action.data
-        frame = json.dumps({"command": "action", "data": message})
+        frame = NeuroCommands.action(action.id, action.name, action.data)
         slot = _Slot()
         game.slots[action.id] = slot
         game.checker.neuro_sent(frame, trio.current_time())
@@ -510,28 +510,19 @@ class NeuroProxy:
         finally:
             game.slots.pop(action.id, None)
             if not slot.done.is_set():  # cancelled: the result timed out
-                for finding in game.checker.expire(trio.current_time()):
-                    self.findings.append(finding)
-                    logger.warning(
-                        "game #%d broke %s: %s (%s)",
-                        game.number,
-                        finding.rule,
-                        finding.message,
-                        finding.hint,
-                    )
+                self._report(game, game.checker.expire(trio.current_time()))
 
-    async def send_to_game(self, message: dict[str, Any]) -> None:
-        """Send *message* (a Neuro command) to the game, if one is connected."""
+    async def send_to_game(self, frame: str) -> None:
+        """Send *frame* (a Neuro command) to the game, if one is connected."""
         game = self._game
         if game is None:
-            logger.info("no game connected for %s", message.get("command"))
+            logger.info("no game connected for %.60s", frame)
             return
-        frame = json.dumps(message)
         game.checker.neuro_sent(frame, trio.current_time())
         try:
             await game.websocket.send_message(frame)
         except trio_websocket.ConnectionClosed:
-            logger.info("game #%d left before %s", game.number, message.get("command"))
+            logger.info("game #%d left before %.60s", game.number, frame)
 
 
 # ---------------------------------------------------------------- command line

@@ -93,7 +93,7 @@ WINDOWS_PLATFORM: Final = "win_amd64"
 
 #: Parts of the neuro_bridge package that a game does not need.
 _RUNTIME_EXCLUDED: Final = frozenset(
-    {"mock", "demo.py", "cli.py", "__main__.py", "renpy_bundle.py"}
+    {"mock", "demo.py", "cli.py", "__main__.py", "renpy_bundle.py", "proxy.py"}
 )
 _PATH_RPY: Final = "00neuro_bridge_path.rpy"
 _LIB: Final = "lib"
