@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import neuro_bridge
+from neuro_bridge import _plugins
 from neuro_bridge._version import __version__
 
 if TYPE_CHECKING:
@@ -93,7 +94,16 @@ WINDOWS_PLATFORM: Final = "win_amd64"
 
 #: Parts of the neuro_bridge package that a game does not need.
 _RUNTIME_EXCLUDED: Final = frozenset(
-    {"mock", "demo.py", "cli.py", "__main__.py", "renpy_bundle.py", "proxy.py"}
+    {
+        "mock",
+        "plugins",
+        "demo.py",
+        "cli.py",
+        "__main__.py",
+        "renpy_bundle.py",
+        "_plugins.py",
+        "proxy.py",
+    }
 )
 _PATH_RPY: Final = "00neuro_bridge_path.rpy"
 _LIB: Final = "lib"
@@ -109,17 +119,19 @@ class BundleError(Exception):
 
 
 def default_plugin_dir() -> Path:
-    """Return ``plugins/renpy`` of the source tree this package runs from.
+    """Return the Ren'Py plugin's folder: in the installed package, else the source tree.
 
     Raises:
-        BundleError: the package does not run from a source checkout.
+        BundleError: the plugin's ``.rpy`` files are in neither place.
     """
-    package = Path(neuro_bridge.__file__).resolve().parent
-    candidate = package.parent.parent / "plugins" / "renpy"
+    try:
+        candidate = _plugins.plugin_dir("renpy")
+    except _plugins.PluginNotFoundError as error:
+        raise BundleError(f"{error}; pass --plugin-dir with the plugins/renpy folder") from None
     if not (candidate / _PATH_RPY).is_file():
         raise BundleError(
-            "the Ren'Py plugin's .rpy files were not found next to this neuro_bridge "
-            f"({candidate}); pass --plugin-dir with the plugins/renpy folder"
+            f"the Ren'Py plugin's {_PATH_RPY} is missing from {candidate}; "
+            "pass --plugin-dir with the plugins/renpy folder"
         )
     return candidate
 
@@ -270,8 +282,8 @@ def build_bundle(
             before is replaced; any other ``neuro-bridge`` folder is refused.
         wheel_dir: take the wheels from this folder only (offline use); by default
             pip downloads them from the configured package index.
-        plugin_dir: the folder holding the plugin's ``.rpy`` files (default: the
-            source tree's ``plugins/renpy``).
+        plugin_dir: the folder holding the plugin's ``.rpy`` files (default:
+            :func:`default_plugin_dir`).
         windows: also vendor cffi for Windows (``lib-windows/``).
 
     Raises:
