@@ -7,9 +7,10 @@
 running it again updates the addon in place (idempotent).
 
 **Where the addon comes from.**  It lives in the repository's
-``plugins/godot/addons/neuro_bridge`` and is found relative to this package in a
-clone (``bridge/neuro_bridge`` -> ``../../plugins``), which an editable install
-gives; ``$NEURO_BRIDGE_GODOT_ADDON`` (or ``--addon``) points elsewhere.
+``plugins/godot/addons/neuro_bridge``, which the wheel carries inside the package
+(found by ``neuro_bridge._plugins.plugin_dir``; in a clone or an editable
+install, the repository's folder); ``$NEURO_BRIDGE_GODOT_ADDON`` (or ``--addon``)
+points elsewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
+
+from neuro_bridge import _plugins
 
 if TYPE_CHECKING:
     import argparse
@@ -42,7 +45,6 @@ AUTOLOAD_NAME: Final = "NeuroBridge"
 _ADDON_NAME: Final = "neuro_bridge"
 _AUTOLOAD_VALUE: Final = f'"*res://addons/{_ADDON_NAME}/neuro_bridge.gd"'
 _PLUGIN_CFG: Final = f"res://addons/{_ADDON_NAME}/plugin.cfg"
-_ADDON_PATH: Final = Path("plugins") / "godot" / "addons" / _ADDON_NAME
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 
 
@@ -51,7 +53,7 @@ class NotAGodotProjectError(FileNotFoundError):
 
 
 def find_addon_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Return the addon folder: *explicit*, ``$NEURO_BRIDGE_GODOT_ADDON``, or the clone's.
+    """Return the addon folder: *explicit*, ``$NEURO_BRIDGE_GODOT_ADDON``, or the package's.
 
     Raises:
         FileNotFoundError: If the folder has no ``plugin.cfg``.
@@ -61,7 +63,10 @@ def find_addon_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     elif os.environ.get(ADDON_DIR_VARIABLE):
         candidate = Path(os.environ[ADDON_DIR_VARIABLE])
     else:
-        candidate = Path(__file__).resolve().parents[2] / _ADDON_PATH
+        try:
+            candidate = _plugins.plugin_dir("godot") / "addons" / _ADDON_NAME
+        except _plugins.PluginNotFoundError as error:
+            raise FileNotFoundError(f"{error}; set ${ADDON_DIR_VARIABLE} or pass --addon") from None
     if not (candidate / "plugin.cfg").is_file():
         raise FileNotFoundError(
             f"no Godot addon in {candidate} (no plugin.cfg); set ${ADDON_DIR_VARIABLE}"
