@@ -101,6 +101,7 @@ _RUNTIME_EXCLUDED: Final = frozenset(
         "cli.py",
         "__main__.py",
         "renpy_bundle.py",
+        "godot_addon.py",
         "_plugins.py",
         "proxy.py",
     }
