@@ -8,13 +8,16 @@ exactly what Neuro sends.  The sloppy game is a raw websocket client.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +28,7 @@ from libcomponent.component import Event, ExternalRaiseManager
 from neuro_bridge import cli
 from neuro_bridge.mock import MockConfig, MockNeuro, rules
 from neuro_bridge.protocol import Action
-from neuro_bridge.proxy import GAME_LEFT_MESSAGE, NeuroProxy
+from neuro_bridge.proxy import GAME_LEFT_MESSAGE, NeuroProxy, process_is_running
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
 from tests import mock_support
 from tests.helpers import ScriptedNeuro, ServerConnection, action_frame, scripted_neuro
@@ -330,6 +333,24 @@ def test_cli_usage_errors(args: list[str], error: str, capsys: pytest.CaptureFix
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("--game-pid", "0", "argument --game-pid: must be 1 or more, not 0"),
+        ("--ready-file", "/no/such/folder/url", "argument --ready-file: folder /no/such/folder"),
+        ("--port", "70000", "argument --port: must be a port from 0 to 65535"),
+    ],
+)
+def test_cli_sidecar_option_errors(
+    option: str, value: str, error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["proxy", "--port", "0", "--upstream", "ws://127.0.0.1:1", option, value]
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args)
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
+
+
 def test_cli_taken_port(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -366,3 +387,51 @@ async def test_cli_prints_the_url_and_exits_with_its_game() -> None:
                 upstream = await neuro.wait_connection()
                 await upstream.wait_for_command("startup")
             assert await process.wait() == 0
+
+
+async def test_cli_as_a_sidecar_writes_the_ready_file_and_exits_with_its_game_process(
+    tmp_path: Path,
+) -> None:
+    """--ready-file and --game-pid: what the Godot addon starts its sidecar with."""
+    ready_file = tmp_path / "sidecar.url"
+    with trio.fail_after(WAIT * 3):
+        async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
+            # The "game": a process that runs until its stdin closes (never connects).
+            game = await nursery.start(
+                partial(
+                    trio.run_process,
+                    [sys.executable, "-c", "import sys; sys.stdin.read()"],
+                    stdin=subprocess.PIPE,
+                )
+            )
+            command = [sys.executable, "-m", "neuro_bridge", "proxy", "--port", "0"]
+            command += ["--upstream", neuro.url, "--game-pid", str(game.pid)]
+            command += ["--ready-file", str(ready_file)]
+            proxy = await nursery.start(
+                partial(trio.run_process, command, stdout=subprocess.PIPE, check=False)
+            )
+            while not ready_file.exists():
+                await trio.sleep(0.02)
+            url = ready_file.read_text(encoding="utf-8")
+            assert re.fullmatch(r"ws://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+\n", url), url
+            assert ready_file.stat().st_mode & 0o777 == 0o600
+            assert not ready_file.with_name("sidecar.url.partial").exists()
+            async with trio_websocket.open_websocket_url(url.strip()) as websocket:
+                await websocket.send_message('{"command": "startup", "game": "Sidecar Game"}')
+                await (await neuro.wait_connection()).wait_for_command("startup")
+            assert proxy.returncode is None  # the game left, but its process still runs
+            assert game.stdin is not None
+            await game.stdin.aclose()  # the game's process ends ...
+            assert await proxy.wait() == 0  # ... and the proxy with it
+
+
+def test_process_is_running_sees_an_ended_unreaped_child() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + WAIT
+        while process_is_running(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not process_is_running(child.pid)  # ended, still a zombie: not running
+        assert process_is_running(os.getpid())
+    finally:
+        child.wait()

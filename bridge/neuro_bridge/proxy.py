@@ -27,6 +27,10 @@ Without a line of the game changed, the game gets:
 The proxy listens on loopback only and serves one game at a time.  A per-launch
 token in the URL's query (``?token=``) must match: a wrong or missing token is
 refused at the websocket upgrade (HTTP 403).
+
+Started as a game's sidecar (the Godot addon does this), the proxy is told the
+game's process id (``game_pid``) and exits soon after that process ends, however
+it ended; ``--ready-file`` hands the launcher the URL without reading a pipe.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import contextvars
 import hmac
 import ipaddress
 import logging
+import os
 import re
 import secrets
 import sys
@@ -46,6 +51,7 @@ import trio
 import trio_websocket
 from libcomponent.component import Event
 
+from neuro_bridge import argtypes
 from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, ActionResult
 from neuro_bridge.mock.rules import ConformanceChecker
 from neuro_bridge.protocol import Action, GameCommandKind, LocalProtocolError, NeuroCommands
@@ -54,6 +60,7 @@ from neuro_bridge.trio_ws import OutboxFullError, TrioNeuroAPIComponent, check_u
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterable
+    from pathlib import Path
 
     from neuro_bridge.mock.records import Finding, ForceRecord
     from neuro_bridge.protocol import ActionRequested
@@ -62,11 +69,14 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_RESULT_TIMEOUT",
     "GAME_GONE_GRACE",
+    "GAME_PID_POLL_INTERVAL",
     "LISTENING_LINE",
     "NeuroProxy",
     "configure_parser",
     "listening_url",
+    "process_is_running",
     "run",
+    "write_ready_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -79,6 +89,8 @@ DEFAULT_RESULT_TIMEOUT: Final = DEFAULT_ACTION_TIMEOUT
 #: Seconds a proxy run with ``exit_with_game`` waits for its game to come back
 #: after the game's connection closed, before it exits.
 GAME_GONE_GRACE: Final = 2.0
+#: Seconds between two checks that the game's process (``game_pid``) still runs.
+GAME_PID_POLL_INTERVAL: Final = 0.25
 #: The line ``neuro-bridge proxy`` prints on stdout (flushed) once it listens; a
 #: launcher reads the URL from it.  ``{url}`` is :func:`listening_url`'s result.
 LISTENING_LINE: Final = "neuro-bridge proxy listening on {url}"
@@ -104,6 +116,59 @@ def listening_url(host: str, port: int, token: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"ws://{host}:{port}/?token={token}"
+
+
+def process_is_running(pid: int) -> bool:
+    """Whether a process with id *pid* exists (a zombie counts as ended).
+
+    On Windows this asks ``OpenProcess``/``WaitForSingleObject`` through ctypes
+    (``os.kill`` there would terminate the process); elsewhere it sends signal 0.
+    """
+    if sys.platform == "win32":
+        return _windows_process_is_running(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    # A process that ended but was not reaped by its parent still answers signal 0.
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False  # no /proc (macOS): signal 0 is all there is
+
+
+def _windows_process_is_running(pid: int) -> bool:  # pragma: no cover - Windows only
+    import ctypes
+
+    synchronize, wait_timeout = 0x00100000, 0x00000102
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    handle = kernel32.OpenProcess(synchronize, False, pid)
+    if not handle:
+        return False
+    try:
+        return bool(kernel32.WaitForSingleObject(handle, 0) == wait_timeout)
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def write_ready_file(path: Path, url: str) -> None:
+    """Write *url* and a newline to *path*, readable by the owner only.
+
+    The file appears whole or not at all (written beside it, then renamed), so a
+    launcher that polls for it never reads half a URL.
+    """
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(url + "\n")
+    os.replace(partial, path)
 
 
 def _check_host(host: object) -> str:
@@ -180,14 +245,17 @@ class NeuroProxy:
         exit_with_game: Stop once the game's connection closed and no game came
             back within *game_gone_grace* seconds.
         game_gone_grace: See *exit_with_game*.
+        game_pid: Stop once the process with this id ended (checked every
+            :data:`GAME_PID_POLL_INTERVAL` seconds): a sidecar ends with its game
+            even when the game crashed before it connected.
         upstream_options: Keyword arguments for the upstream
             :class:`~neuro_bridge.trio_ws.TrioNeuroAPIComponent` (e.g.
             ``reconnect_initial_delay``).
 
     Raises:
         ValueError: For a bad upstream URL, a host that is not loopback, a port
-            outside 0-65535, a token that is not 1-256 of ``[A-Za-z0-9_-]`` or a
-            timeout that is not positive.
+            outside 0-65535, a token that is not 1-256 of ``[A-Za-z0-9_-]``, a
+            timeout that is not positive or a *game_pid* that is not a positive int.
     """
 
     def __init__(
@@ -201,6 +269,7 @@ class NeuroProxy:
         result_timeout: float = DEFAULT_RESULT_TIMEOUT,
         exit_with_game: bool = False,
         game_gone_grace: float = GAME_GONE_GRACE,
+        game_pid: int | None = None,
         upstream_options: dict[str, Any] | None = None,
     ) -> None:
         self.upstream = check_url(upstream)
@@ -217,7 +286,12 @@ class NeuroProxy:
         ):
             if not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"{name} must be a positive number, not {value!r}")
+        if game_pid is not None and not (
+            isinstance(game_pid, int) and not isinstance(game_pid, bool) and game_pid > 0
+        ):
+            raise ValueError(f"game_pid must be a positive int, not {game_pid!r}")
         self.token = token
+        self.game_pid = game_pid
         self.strict = strict
         self.result_timeout = float(result_timeout)
         self.exit_with_game = exit_with_game
@@ -281,6 +355,8 @@ class NeuroProxy:
                 task_status.started()
                 if self.exit_with_game:
                     nursery.start_soon(self._watch_game)
+                if self.game_pid is not None:
+                    nursery.start_soon(self._watch_game_process, self.game_pid)
                 await self._stop.wait()
                 game = self._game
                 if game is not None:
@@ -313,6 +389,13 @@ class NeuroProxy:
                 else:
                     await self._game_changed.wait()
             await self._game_changed.wait()
+
+    async def _watch_game_process(self, pid: int) -> None:
+        """Stop once the game's process ended."""
+        while process_is_running(pid):  # noqa: ASYNC110 -- a process end raises no event here
+            await trio.sleep(GAME_PID_POLL_INTERVAL)
+        logger.info("the game's process (pid %d) ended; the proxy exits with it", pid)
+        self.stop()
 
     def _changed(self) -> None:
         self._game_changed.set()
@@ -531,7 +614,10 @@ class NeuroProxy:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add ``neuro-bridge proxy``'s options to *parser*."""
     parser.add_argument(
-        "--port", type=int, required=True, help="port to listen on (0: a free one, printed)"
+        "--port",
+        type=argtypes.port,
+        required=True,
+        help="port to listen on (0: a free one, printed)",
     )
     parser.add_argument(
         "--upstream", required=True, metavar="URL", help="Neuro's websocket URL (ws:// or wss://)"
@@ -555,6 +641,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit when the game's connection closes (as the Godot addon's sidecar)",
     )
+    parser.add_argument(
+        "--game-pid",
+        type=argtypes.positive_int,
+        metavar="PID",
+        help="exit when the process with this id ends (the game that started the proxy)",
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=argtypes.writable_file,
+        metavar="PATH",
+        help="once listening, also write the URL to this file (owner-only, written whole)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -568,6 +666,7 @@ def run(args: argparse.Namespace) -> int:
             strict=args.strict,
             result_timeout=args.result_timeout,
             exit_with_game=args.exit_with_game,
+            game_pid=args.game_pid,
         )
     except ValueError as exc:
         print(f"neuro-bridge proxy: {exc}", file=sys.stderr)
@@ -582,6 +681,8 @@ def run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 failed.append(exc)
                 return
+            if args.ready_file is not None:
+                write_ready_file(args.ready_file, proxy.url)
             print(LISTENING_LINE.format(url=proxy.url), flush=True)
 
     try:
