@@ -45,6 +45,15 @@ func _ready() -> void:
 	NeuroBridge.shutdown_requested.connect(_on_shutdown_requested)
 	NeuroBridge.action_answered.connect(_on_action_answered)
 	NeuroBridge.shutdown_cancelled.connect(func() -> void: _quit_after_game = false)
+	NeuroBridge.connection_failed.connect(
+		func(error: Error) -> void: print("[tic-tac-toe] could not connect: %s" % error_string(error))
+	)
+	NeuroBridge.sidecar_started.connect(
+		func(pid: int) -> void: print("[tic-tac-toe] sidecar started: pid %d" % pid)
+	)
+	NeuroBridge.sidecar_exited.connect(
+		func(code: int) -> void: print("[tic-tac-toe] sidecar ended: exit code %d" % code)
+	)
 	_new_game()
 
 

@@ -23,6 +23,7 @@ from neuro_bridge.godot_addon import AUTOLOAD_NAME, install
 from neuro_bridge.mock import ChaosKind, MockConfig, MockNeuro
 
 if TYPE_CHECKING:
+    from neuro_bridge.mock.session import MockSession
     from tests.engines.engines import Engine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -276,13 +277,21 @@ async def test_stand_in_neuro_plays_the_sample_to_the_end_strictly(
     kinds = {outcome.kind for outcome in mock.chaos_outcomes}
     assert {ChaosKind.INVALID_JSON, ChaosKind.WRONG_TYPE, ChaosKind.UNKNOWN_ACTION} <= kinds
     assert all(outcome.ok for outcome in mock.chaos_outcomes)
-    # ... and no action the addon refused reached the game: the game's handlers ran
-    # exactly for the actions answered with success, and Neuro got those answers.
-    answered = [line.split() for line in stdout.splitlines() if " answered " in line]
+    # ... and no action the addon refused reached the game.
+    assert_only_successes_reached_the_game(stdout, session)
+
+
+def assert_only_successes_reached_the_game(output: str, session: MockSession) -> None:
+    """The game's handlers ran exactly for the actions Neuro saw succeed (3 plays or more).
+
+    Reads the sample's ``answered NAME ID: success|failure`` and ``Neuro's NAME
+    reached the game`` lines from *output*.
+    """
+    answered = [line.split() for line in output.splitlines() if "[tic-tac-toe] answered " in line]
     successes = {words[3].rstrip(":"): words[2] for words in answered if words[4] == "success"}
     assert {r.id for r in session.results if r.success} == set(successes), output
     for name in ("play", "say"):
-        reached = stdout.count(f"[tic-tac-toe] Neuro's {name} reached the game")
+        reached = output.count(f"[tic-tac-toe] Neuro's {name} reached the game")
         assert reached == list(successes.values()).count(name), output
     assert list(successes.values()).count("play") >= 3
 
@@ -327,6 +336,12 @@ async def test_the_addon_reconnects_and_restores_the_game_after_neuro_restarts(
     project = sample_copy(godot, tmp_path / "sample")
     with (project / "project.godot").open("a", encoding="utf-8") as file:
         file.write("connection/reconnect_seconds=0.2\n")  # under [neuro_bridge], the last section
+    await play_through_a_neuro_restart(godot, project)
+
+
+async def play_through_a_neuro_restart(godot: Engine, project: Path) -> None:
+    """Stop the stand-in with a force in flight, start another on its port; check the
+    game finishes 2 games and the new one got startup, the actions and the force."""
     first = MockNeuro(MockConfig(host="127.0.0.1", port=0, auto_play=False, seed=1))
     with trio.fail_after(240):
         async with trio.open_nursery() as nursery:

@@ -14,10 +14,23 @@ extends Node
 ##
 ## It runs while the scene tree is paused ([constant Node.PROCESS_MODE_ALWAYS]) and reads
 ## the socket every frame.
+##
+## With the [code]neuro_bridge/sidecar/python[/code] setting (a Python that has
+## neuro-bridge installed), it starts the validating proxy ([code]neuro-bridge proxy[/code])
+## as its sidecar and talks to Neuro through it: the sidecar checks both sides against
+## the protocol's rules and connects to Neuro itself.  If the sidecar ends, the autoload
+## says so ([signal sidecar_exited]), starts it again and restores the session.
 
 ## Emitted when the connection is open and [code]startup[/code] and the current actions
-## have been sent.
+## have been sent.  With a sidecar, [param url] is still Neuro's URL (the sidecar's own
+## URL holds a token); the sidecar connects to Neuro on its own.
 signal connected(url: String)
+## Emitted when a sidecar was started and gave its URL (the connection to it follows).
+signal sidecar_started(pid: int)
+## Emitted when the sidecar ended ([param exit_code] -1 when it could not start or the
+## system does not say).  The autoload starts it again unless
+## [method disconnect_from_neuro] was called.
+signal sidecar_exited(exit_code: int)
 ## Emitted when an open connection closed ([param code] is the websocket close code, -1
 ## when it was not closed cleanly).  The autoload reconnects unless
 ## [method disconnect_from_neuro] was called.
@@ -47,11 +60,16 @@ const Schema = preload("res://addons/neuro_bridge/internal/schema.gd")
 const StrictJson = preload("res://addons/neuro_bridge/internal/strict_json.gd")
 const Settings = preload("res://addons/neuro_bridge/internal/settings.gd")
 const CallableAction = preload("res://addons/neuro_bridge/internal/callable_action.gd")
+const Sidecar = preload("res://addons/neuro_bridge/internal/sidecar.gd")
 
 ## How many context messages are kept while disconnected (the oldest are dropped).
 const OFFLINE_CONTEXT_LIMIT: int = 64
 ## How many answered action ids are remembered, to answer a repeated id only once.
 const ANSWERED_ID_LIMIT: int = 1024
+## The longest wait before starting a sidecar again, in multiples of
+## [code]neuro_bridge/connection/reconnect_seconds[/code] (the wait doubles after each
+## sidecar that ended before the game could connect to it).
+const SIDECAR_BACKOFF_LIMIT: int = 16
 
 ## The game's name, sent in every message (set by [method connect_to_neuro]).
 var game: String = ""
@@ -59,6 +77,11 @@ var game: String = ""
 var url: String = ""
 
 var _peer: WebSocketPeer = null
+var _sidecar: Sidecar = Sidecar.new()
+## The sidecar setting read by the last [method connect_to_neuro] (empty: no sidecar).
+var _sidecar_python: String = ""
+## Sidecars that ended in a row before the game connected to them.
+var _sidecar_failures: int = 0
 ## Whether messages can be sent (open, and not closing).
 var _open: bool = false
 ## Whether the current socket ever opened (its end is a disconnect, not a failure).
@@ -107,6 +130,11 @@ func _exit_tree() -> void:
 
 ## Connects to Neuro and keeps reconnecting until [method disconnect_from_neuro].
 ##
+## With the [code]neuro_bridge/sidecar/python[/code] setting, it first starts the
+## sidecar (or keeps the running one if it proxies to the same URL) and connects through
+## it.  To attach to a proxy started by hand instead, leave the setting empty and pass
+## the URL the proxy printed (token included) as [param p_url].
+##
 ## [param p_game] defaults to the [code]neuro_bridge/game/name[/code] setting (else the
 ## project's name); [param p_url] to [code]NEURO_SDK_WS_URL[/code] (else the
 ## [code]neuro_bridge/connection/url[/code] setting).  Called by the autoload itself
@@ -128,7 +156,14 @@ func connect_to_neuro(p_game: String = "", p_url: String = "") -> Error:
 	game = new_game
 	url = new_url
 	_wanted = true
-	_start_attempt()
+	_sidecar_python = str(Settings.get_value(Settings.SIDECAR_PYTHON)).strip_edges()
+	if _sidecar_python.is_empty():
+		_sidecar.stop()
+		_start_attempt()
+	elif _sidecar.is_ready() and _sidecar.upstream == url:
+		_start_attempt()
+	else:
+		_start_sidecar()
 	return OK
 
 
@@ -151,23 +186,73 @@ func is_connected_to_neuro() -> bool:
 	return _open
 
 
+## The process id of the running sidecar, or -1.
+func sidecar_pid() -> int:
+	return _sidecar.pid if _sidecar.is_running() else -1
+
+
 func _start_attempt() -> void:
 	_retry_in = -1.0
 	_open = false
 	_session_open = false
 	_closing = false
 	_peer = WebSocketPeer.new()
-	var error: Error = _peer.connect_to_url(url)
+	var error: Error = _peer.connect_to_url(_sidecar.url if _sidecar.is_ready() else url)
 	if error != OK:
 		_peer = null
 		_schedule_retry()
 		connection_failed.emit(error)
 
 
-func _schedule_retry() -> void:
+func _schedule_retry(factor: int = 1) -> void:
 	if _wanted:
 		var seconds: float = Settings.get_value(Settings.RECONNECT_SECONDS)
-		_retry_in = maxf(seconds, 0.05)
+		_retry_in = maxf(seconds, 0.05) * factor
+
+
+## Starts the next connection attempt, or the sidecar first if it is not ready.
+func _retry() -> void:
+	if _sidecar_python.is_empty() or _sidecar.is_ready():
+		_start_attempt()
+	elif not _sidecar.is_running():
+		_start_sidecar()
+
+
+func _start_sidecar() -> void:
+	_retry_in = -1.0
+	var strict: bool = Settings.get_value(Settings.SIDECAR_STRICT)
+	if _sidecar.start(_sidecar_python, url, strict) != OK:
+		push_error(
+			(
+				"NeuroBridge: could not start the sidecar with %s (neuro_bridge/sidecar/python "
+				+ "names a Python that has neuro-bridge installed)."
+			)
+			% JSON.stringify(_sidecar_python)
+		)
+		_on_sidecar_ended()
+
+
+func _poll_sidecar() -> void:
+	match _sidecar.poll(get_process_delta_time()):
+		Sidecar.Change.READY:
+			sidecar_started.emit(_sidecar.pid)
+			if _wanted and _peer == null:
+				_start_attempt()
+		Sidecar.Change.ENDED:
+			_on_sidecar_ended()
+
+
+func _on_sidecar_ended() -> void:
+	var code: int = _sidecar.exit_code()
+	if _peer != null:
+		_close_peer(1001, "the sidecar ended")
+	if _wanted:
+		_sidecar_failures += 1
+		push_warning(
+			"NeuroBridge: the sidecar ended (exit code %d); it will be started again." % code
+		)
+		_schedule_retry(mini(1 << (_sidecar_failures - 1), SIDECAR_BACKOFF_LIMIT))
+	sidecar_exited.emit(code)
 
 
 func _close_peer(code: int, reason: String) -> void:
@@ -183,11 +268,12 @@ func _close_peer(code: int, reason: String) -> void:
 
 
 func _poll() -> void:
+	_poll_sidecar()
 	if _peer == null:
 		if _retry_in >= 0.0:
 			_retry_in -= get_process_delta_time()
 			if _retry_in < 0.0:
-				_start_attempt()
+				_retry()
 		return
 	_peer.poll()
 	var ready_state: WebSocketPeer.State = _peer.get_ready_state()
@@ -215,6 +301,7 @@ func _poll() -> void:
 func _on_open() -> void:
 	_open = true
 	_session_open = true
+	_sidecar_failures = 0
 	_send(Protocol.startup(game))
 	_send_registration()
 	if not _force.is_empty():

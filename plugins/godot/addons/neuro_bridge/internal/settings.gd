@@ -9,6 +9,8 @@ const URL: String = "neuro_bridge/connection/url"
 const CONNECT_ON_START: String = "neuro_bridge/connection/connect_on_start"
 const RECONNECT_SECONDS: String = "neuro_bridge/connection/reconnect_seconds"
 const GAME_NAME: String = "neuro_bridge/game/name"
+const SIDECAR_PYTHON: String = "neuro_bridge/sidecar/python"
+const SIDECAR_STRICT: String = "neuro_bridge/sidecar/strict"
 
 ## The environment variable that overrides [constant URL], as in every Neuro SDK.
 const URL_ENVIRONMENT_VARIABLE: String = "NEURO_SDK_WS_URL"
@@ -19,6 +21,8 @@ const _DEFAULTS: Dictionary = {
 	CONNECT_ON_START: true,
 	RECONNECT_SECONDS: 3.0,
 	GAME_NAME: "",
+	SIDECAR_PYTHON: "",
+	SIDECAR_STRICT: false,
 }
 
 const _HINTS: Dictionary = {
@@ -26,6 +30,12 @@ const _HINTS: Dictionary = {
 	CONNECT_ON_START: "Connect as soon as the game starts.",
 	RECONNECT_SECONDS: "Seconds between connection attempts after a failure or a disconnect.",
 	GAME_NAME: "The game's name as Neuro sees it (empty: application/config/name).",
+	SIDECAR_PYTHON:
+	(
+		"A Python with neuro-bridge installed (e.g. python3): the addon then starts the "
+		+ "validating proxy as its sidecar and connects through it. Empty: connect directly."
+	),
+	SIDECAR_STRICT: "The sidecar refuses the game's messages that break a rule (--strict).",
 }
 
 
