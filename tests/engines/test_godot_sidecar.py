@@ -260,3 +260,21 @@ async def test_the_addon_attaches_to_a_running_proxy_only_with_its_token(
         assert len(refusals) >= 2
         assert all(f"{presented} token" in message for message in refusals), refusals
         assert mock.sessions == []  # nothing reached Neuro
+
+
+async def test_a_python_without_neuro_bridge_is_reported_and_retried(
+    godot: Engine, tmp_path: Path
+) -> None:
+    project = sample_copy(godot, tmp_path / "sample")
+    with (project / "project.godot").open("a", encoding="utf-8") as file:
+        file.write('sidecar/python="/no/such/python"\nconnection/reconnect_seconds=0.05\n')
+    with trio.fail_after(STEP * 2):
+        async with trio.open_nursery() as nursery:
+            run = await start_sample(nursery, godot, project, "ws://127.0.0.1:9", "--games", "1")
+            await run.wait_for(r"\[tic-tac-toe\] sidecar ended: exit code", 3)
+            run.process.terminate()
+            await run.wait()
+    output = run.output
+    assert "the sidecar ended before it was ready" in output, output
+    assert '"/no/such/python"' in output, output
+    assert "sidecar started" not in output, output

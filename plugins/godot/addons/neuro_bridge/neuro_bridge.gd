@@ -248,9 +248,19 @@ func _on_sidecar_ended() -> void:
 		_close_peer(1001, "the sidecar ended")
 	if _wanted:
 		_sidecar_failures += 1
-		push_warning(
-			"NeuroBridge: the sidecar ended (exit code %d); it will be started again." % code
-		)
+		if _sidecar.url.is_empty():
+			push_warning(
+				(
+					"NeuroBridge: the sidecar ended before it was ready (exit code %d): does "
+					+ "neuro_bridge/sidecar/python (%s) name a Python with neuro-bridge "
+					+ "installed? Its own message, if any, is above. Trying again."
+				)
+				% [code, JSON.stringify(_sidecar_python)]
+			)
+		else:
+			push_warning(
+				"NeuroBridge: the sidecar ended (exit code %d); it will be started again." % code
+			)
 		_schedule_retry(mini(1 << (_sidecar_failures - 1), SIDECAR_BACKOFF_LIMIT))
 	sidecar_exited.emit(code)
 
