@@ -4,7 +4,9 @@
 ``project.godot`` the way the editor does when the plugin is enabled: the
 ``NeuroBridge`` autoload under ``[autoload]`` and the plugin under
 ``[editor_plugins] enabled``.  Every other line of the file is kept as it was, and
-running it again updates the addon in place (idempotent).
+running it again updates the addon in place (idempotent).  With *sidecar_python*
+(``--sidecar [PYTHON]``) it also sets ``neuro_bridge/sidecar/python``, so the game
+starts the validating proxy as its sidecar with that Python.
 
 **Where the addon comes from.**  It lives in the repository's
 ``plugins/godot/addons/neuro_bridge``, which the wheel carries inside the package
@@ -18,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -30,7 +33,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ADDON_DIR_VARIABLE",
     "AUTOLOAD_NAME",
+    "SIDECAR_PYTHON_SETTING",
     "NotAGodotProjectError",
+    "check_sidecar_python",
     "configure_parser",
     "enable_in_project_file",
     "find_addon_dir",
@@ -46,6 +51,8 @@ _ADDON_NAME: Final = "neuro_bridge"
 _AUTOLOAD_VALUE: Final = f'"*res://addons/{_ADDON_NAME}/neuro_bridge.gd"'
 _PLUGIN_CFG: Final = f"res://addons/{_ADDON_NAME}/plugin.cfg"
 _SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+#: The project setting naming the sidecar's Python (section ``neuro_bridge``).
+SIDECAR_PYTHON_SETTING: Final = "neuro_bridge/sidecar/python"
 
 
 class NotAGodotProjectError(FileNotFoundError):
@@ -75,20 +82,30 @@ def find_addon_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return candidate
 
 
-def install(project_dir: str | os.PathLike[str], *, addon_dir: Path | None = None) -> Path:
+def install(
+    project_dir: str | os.PathLike[str],
+    *,
+    addon_dir: Path | None = None,
+    sidecar_python: str | None = None,
+) -> Path:
     """Copy the addon into *project_dir* and enable it in its ``project.godot``.
 
     An existing ``addons/neuro_bridge`` is replaced (a symbolic link there is
-    removed, never followed).  Returns the folder the addon was copied to.
+    removed, never followed).  With *sidecar_python* (a command or path), the
+    project's ``neuro_bridge/sidecar/python`` is set to it, once it was checked to
+    import neuro-bridge.  Returns the folder the addon was copied to.
 
     Raises:
         NotAGodotProjectError: If *project_dir* has no ``project.godot``.
         FileNotFoundError: If the addon cannot be found (see :func:`find_addon_dir`).
+        ValueError: If *sidecar_python* cannot run the proxy.
     """
     project = Path(project_dir)
     project_file = project / "project.godot"
     if not project_file.is_file():
         raise NotAGodotProjectError(f"{project} is not a Godot project (no project.godot)")
+    if sidecar_python is not None:
+        check_sidecar_python(sidecar_python)
     source = find_addon_dir(addon_dir)
     target = project / "addons" / _ADDON_NAME
     if target.is_symlink() or target.is_file():
@@ -97,9 +114,42 @@ def install(project_dir: str | os.PathLike[str], *, addon_dir: Path | None = Non
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.uid", ".*"))
-    text = project_file.read_text(encoding="utf-8")
-    project_file.write_text(enable_in_project_file(text), encoding="utf-8")
+    text = enable_in_project_file(project_file.read_text(encoding="utf-8"))
+    if sidecar_python is not None:
+        section, _, key = SIDECAR_PYTHON_SETTING.partition("/")
+        lines = _set_key(text.splitlines(), section, key, _godot_string(sidecar_python))
+        text = "\n".join(lines) + "\n"
+    project_file.write_text(text, encoding="utf-8")
     return target
+
+
+def check_sidecar_python(python: str) -> None:
+    """Check that *python* runs and can import the proxy (``neuro_bridge.proxy``).
+
+    Raises:
+        ValueError: If it cannot, with the reason.
+    """
+    try:
+        done = subprocess.run(  # noqa: S603 -- the developer's own Python, no shell
+            [python, "-c", "import neuro_bridge.proxy"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ValueError(f"cannot run {python!r} for the sidecar: {error}") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise ValueError(
+            f"{python!r} cannot import neuro_bridge.proxy ({last}); install neuro-bridge"
+            " into that Python, or name one that has it"
+        )
+
+
+def _godot_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 def enable_in_project_file(text: str) -> str:
@@ -180,14 +230,24 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help=f"the addon folder (default: ${ADDON_DIR_VARIABLE}, else the clone's)",
     )
+    install_parser.add_argument(
+        "--sidecar",
+        nargs="?",
+        const=sys.executable,
+        metavar="PYTHON",
+        help="make the game start the validating proxy as its sidecar with PYTHON"
+        " (default: the Python running this command)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``neuro-bridge godot ...``; return the exit status (0 ok, 2 bad folder)."""
     try:
-        target = install(args.project_dir, addon_dir=args.addon)
-    except FileNotFoundError as exc:
+        target = install(args.project_dir, addon_dir=args.addon, sidecar_python=args.sidecar)
+    except (FileNotFoundError, ValueError) as exc:
         print(f"neuro-bridge godot install: {exc}", file=sys.stderr)
         return 2
     print(f"installed the addon in {target} and enabled it ({AUTOLOAD_NAME} autoload)")
+    if args.sidecar is not None:
+        print(f"the game starts its sidecar with {args.sidecar}")
     return 0

@@ -213,6 +213,37 @@ def test_install_copies_the_addon_and_enables_it(tmp_path: Path) -> None:
     assert (project / "project.godot").read_text(encoding="utf-8") == text
 
 
+def test_install_with_a_sidecar_sets_the_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from neuro_bridge import cli
+
+    project = tmp_path / "game"
+    project.mkdir()
+    (project / "project.godot").write_text("config_version=5\n", encoding="utf-8")
+    assert cli.main(["godot", "install", str(project), "--sidecar"]) == 0
+    assert f"the game starts its sidecar with {sys.executable}" in capsys.readouterr().out
+    text = (project / "project.godot").read_text(encoding="utf-8")
+    python = sys.executable.replace("\\", "\\\\")
+    assert f'[neuro_bridge]\n\nsidecar/python="{python}"\n' in text
+    assert cli.main(["godot", "install", str(project), "--sidecar", sys.executable]) == 0
+    assert (project / "project.godot").read_text(encoding="utf-8") == text
+
+
+def test_install_refuses_a_sidecar_python_without_neuro_bridge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from neuro_bridge import cli
+
+    (tmp_path / "project.godot").write_text("config_version=5\n", encoding="utf-8")
+    for python in ("/no/such/python", "false"):
+        assert cli.main(["godot", "install", str(tmp_path), "--sidecar", python]) == 2
+    err = capsys.readouterr().err
+    assert "cannot run '/no/such/python' for the sidecar" in err
+    assert "'false' cannot import neuro_bridge.proxy (no message); install neuro-bridge" in err
+    assert not (tmp_path / "addons").exists()
+
+
 def test_install_refuses_a_folder_without_project_godot(tmp_path: Path) -> None:
     from neuro_bridge import cli
 

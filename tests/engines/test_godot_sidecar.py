@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
+from neuro_bridge.godot_addon import install
 from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.proxy import NeuroProxy, process_is_running
 from tests.engines.test_godot import (
@@ -41,9 +42,8 @@ STEP = 60.0
 
 def use_sidecar(project: Path, *, strict: bool = True, reconnect_seconds: float = 0.2) -> None:
     """Make the sample start its sidecar with this Python (``[neuro_bridge]`` is last)."""
-    python = sys.executable.replace("\\", "/")
+    install(project, sidecar_python=sys.executable)
     with (project / "project.godot").open("a", encoding="utf-8") as file:
-        file.write(f'sidecar/python="{python}"\n')
         file.write(f"sidecar/strict={'true' if strict else 'false'}\n")
         file.write(f"connection/reconnect_seconds={reconnect_seconds}\n")
 
