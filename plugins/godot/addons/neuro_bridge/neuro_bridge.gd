@@ -112,6 +112,7 @@ func _ready() -> void:
 
 
 func _process(delta: float) -> void:
+	_poll_sidecar(delta)
 	_poll()
 	_tick_windows(delta)
 	if _dirty and _peer != null:
@@ -232,8 +233,9 @@ func _start_sidecar() -> void:
 		_on_sidecar_ended()
 
 
-func _poll_sidecar() -> void:
-	match _sidecar.poll(get_process_delta_time()):
+## Once a frame (not between frames): the sidecar's start timeout counts frame time.
+func _poll_sidecar(delta: float) -> void:
+	match _sidecar.poll(delta):
 		Sidecar.Change.READY:
 			sidecar_started.emit(_sidecar.pid)
 			if _wanted and _peer == null:
@@ -278,7 +280,6 @@ func _close_peer(code: int, reason: String) -> void:
 
 
 func _poll() -> void:
-	_poll_sidecar()
 	if _peer == null:
 		if _retry_in >= 0.0:
 			_retry_in -= get_process_delta_time()
