@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.proxy import NeuroProxy, process_is_running
 from tests.engines.test_godot import (
     CHAOS,
+    SAMPLE,
     assert_only_successes_reached_the_game,
     play_through_a_neuro_restart,
     sample_copy,
@@ -278,3 +280,28 @@ async def test_a_python_without_neuro_bridge_is_reported_and_retried(
     assert "the sidecar ended before it was ready" in output, output
     assert '"/no/such/python"' in output, output
     assert "sidecar started" not in output, output
+
+
+async def test_play_script(godot: Engine, tmp_path: Path) -> None:
+    """``play.py``, the sample's one command: the stand-in plays it through the sidecar."""
+    launcher = tmp_path / "godot"
+    launcher.write_text(
+        "#!/bin/sh\nexec " + " ".join(map(shlex.quote, godot.command())) + ' "$@"\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(0o755)
+    command = [sys.executable, str(SAMPLE / "play.py"), "--headless", "--games", "2"]
+    command += ["--godot", str(launcher)]
+    with trio.fail_after(STEP * 4):
+        done = await trio.run_process(
+            command,
+            env=godot.environ(),
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
+    output = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 0, output
+    assert "[tic-tac-toe] sidecar started: pid" in output, output
+    assert "[tic-tac-toe] done: 2 games" in output, output
+    assert "no protocol violations" in output, output
