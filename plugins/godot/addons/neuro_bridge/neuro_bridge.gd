@@ -61,6 +61,7 @@ const StrictJson = preload("res://addons/neuro_bridge/internal/strict_json.gd")
 const Settings = preload("res://addons/neuro_bridge/internal/settings.gd")
 const CallableAction = preload("res://addons/neuro_bridge/internal/callable_action.gd")
 const Sidecar = preload("res://addons/neuro_bridge/internal/sidecar.gd")
+const FramePacer = preload("res://addons/neuro_bridge/internal/frame_pacer.gd")
 
 ## How many context messages are kept while disconnected (the oldest are dropped).
 const OFFLINE_CONTEXT_LIMIT: int = 64
@@ -75,6 +76,10 @@ const SIDECAR_BACKOFF_LIMIT: int = 16
 var game: String = ""
 ## The URL connected to (set by [method connect_to_neuro]).
 var url: String = ""
+## Keeps the frame rate cap in place of [member Engine.max_fps] and answers Neuro while it
+## waits for the next frame ([code]neuro_bridge/timing/answer_between_frames[/code]);
+## its [code]target_fps[/code] is the cap.  Added in [method Node._ready].
+var frame_pacer: FramePacer = null
 
 var _peer: WebSocketPeer = null
 var _sidecar: Sidecar = Sidecar.new()
@@ -106,6 +111,8 @@ var _answered_order: PackedStringArray = []
 func _ready() -> void:
 	process_mode = Node.PROCESS_MODE_ALWAYS
 	process_priority = -1000
+	frame_pacer = FramePacer.new(_between_frames)
+	add_child(frame_pacer)
 	var connect_on_start: bool = Settings.get_value(Settings.CONNECT_ON_START)
 	if connect_on_start:
 		connect_to_neuro()
@@ -115,6 +122,18 @@ func _process(delta: float) -> void:
 	_poll_sidecar(delta)
 	_poll()
 	_tick_windows(delta)
+	_flush()
+
+
+## Reads the socket, handles what arrived and sends the answers (the frame pacer calls it
+## while it waits for the next frame; reconnect countdowns stay with [method _process]).
+func _between_frames() -> void:
+	if _peer != null:
+		_poll()
+	_flush()
+
+
+func _flush() -> void:
 	if _dirty and _peer != null:
 		_dirty = false
 		_peer.poll()

@@ -11,6 +11,7 @@ const RECONNECT_SECONDS: String = "neuro_bridge/connection/reconnect_seconds"
 const GAME_NAME: String = "neuro_bridge/game/name"
 const SIDECAR_PYTHON: String = "neuro_bridge/sidecar/python"
 const SIDECAR_STRICT: String = "neuro_bridge/sidecar/strict"
+const ANSWER_BETWEEN_FRAMES: String = "neuro_bridge/timing/answer_between_frames"
 
 ## The environment variable that overrides [constant URL], as in every Neuro SDK.
 const URL_ENVIRONMENT_VARIABLE: String = "NEURO_SDK_WS_URL"
@@ -23,6 +24,7 @@ const _DEFAULTS: Dictionary = {
 	GAME_NAME: "",
 	SIDECAR_PYTHON: "",
 	SIDECAR_STRICT: false,
+	ANSWER_BETWEEN_FRAMES: true,
 }
 
 const _HINTS: Dictionary = {
@@ -36,6 +38,10 @@ const _HINTS: Dictionary = {
 		+ "validating proxy as its sidecar and connects through it. Empty: connect directly."
 	),
 	SIDECAR_STRICT: "The sidecar refuses the game's messages that break a rule (--strict).",
+	ANSWER_BETWEEN_FRAMES: (
+		"With a frame rate cap (max_fps), keep the cap in the addon and answer Neuro "
+		+ "while waiting for the next frame instead of at its start."
+	),
 }
 
 
