@@ -266,3 +266,21 @@ func test_invalid_registrations_are_refused(bridge: RecordingBridge) -> String:
 		if error != ERR_INVALID_PARAMETER:
 			return "accepted: %s" % error_string(error)
 	return expect(bridge.frames.is_empty(), "sent %s" % bridge.commands())
+
+
+func test_the_frame_pacer_takes_the_cap_over_and_hands_it_back(_bridge: RecordingBridge) -> String:
+	var reads: Array[int] = [0]
+	var pacer: Bridge.FramePacer = Bridge.FramePacer.new(func() -> void: reads[0] += 1)
+	Engine.max_fps = 50
+	pacer._ready()  # as when it enters the tree (this script runs before the main loop)
+	var taken: bool = Engine.max_fps == 0 and pacer.target_fps == 50
+	pacer._process(0.0)  # the end of a frame: waits for the deadline, reading the socket
+	pacer._exit_tree()
+	var handed_back: int = Engine.max_fps
+	Engine.max_fps = 0
+	pacer.free()
+	if not taken:
+		return "the cap was not taken over"
+	if reads[0] == 0:
+		return "the socket was not read while waiting"
+	return expect(handed_back == 50, "Engine.max_fps is %d after the pacer left" % handed_back)

@@ -39,8 +39,9 @@ var _service: Callable
 var _enabled: bool = false
 ## The tick (microseconds) the current frame ends at.
 var _deadline: int = 0
-## The last frames that were drawn, that ended their process step, and that waited.
-var _drawn_frame: int = -1
+## The last frames that were drawn (-2: none), that ended their process step, and that
+## waited.
+var _drawn_frame: int = -2
 var _processed_frame: int = -1
 var _waited_frame: int = -1
 
