@@ -126,7 +126,8 @@ func _process(delta: float) -> void:
 
 
 ## Reads the socket, handles what arrived and sends the answers (the frame pacer calls it
-## while it waits for the next frame; reconnect countdowns stay with [method _process]).
+## while it waits for the next frame; the reconnect countdown and the sidecar watch stay
+## once a frame, in [method _process]).
 func _between_frames() -> void:
 	if _peer != null:
 		_poll()
