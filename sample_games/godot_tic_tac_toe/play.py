@@ -37,7 +37,7 @@ import trio
 
 from neuro_bridge.argtypes import positive_int
 from neuro_bridge.godot_addon import install
-from neuro_bridge.mock import MockConfig, MockNeuro, Transcript
+from neuro_bridge.mock import MockConfig, Transcript, play_game
 
 HERE = Path(__file__).resolve().parent
 
@@ -77,17 +77,14 @@ async def run(godot: str, game: Path, url: str | None, headless: bool, games: in
         env["NEURO_SDK_WS_URL"] = url
         done = await trio.run_process(command, env=env, check=False)
         return done.returncode
-    neuro = MockNeuro(
-        MockConfig(host="127.0.0.1", port=0, force_delay=1.0),
+    played = await play_game(
+        command,
+        config=MockConfig(host="127.0.0.1", port=0, force_delay=1.0),
+        env=env,
         transcript=Transcript(sys.stdout),
     )
-    async with trio.open_nursery() as nursery:
-        await nursery.start(neuro.serve)
-        env["NEURO_SDK_WS_URL"] = neuro.url
-        done = await trio.run_process(command, env=env, check=False)
-        neuro.stop()
-    print(neuro.summary())
-    return done.returncode
+    print(played.mock.summary())
+    return played.returncode
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ Layout (each module states its contract):
 * :mod:`.session` -- one connection: the player and the driving API.
 * :mod:`.server` -- :class:`MockNeuro`.
 * :mod:`.config` -- :class:`MockConfig`.
+* :mod:`.launch` -- :func:`play_game`: a game's command run against the stand-in.
 * :mod:`.transcript` -- the readable transcript, summary and JSON report.
 * :mod:`.console` -- typed commands for the ``neuro-bridge mock`` console.
 * :mod:`.pytest_plugin` -- the ``mock_neuro`` fixture.
@@ -29,6 +30,8 @@ from neuro_bridge.mock.chaos import ChaosKind as ChaosKind
 from neuro_bridge.mock.chaos import ChaosOutcome as ChaosOutcome
 from neuro_bridge.mock.config import ALL_CHAOS as ALL_CHAOS
 from neuro_bridge.mock.config import MockConfig as MockConfig
+from neuro_bridge.mock.launch import GamePlayed as GamePlayed
+from neuro_bridge.mock.launch import play_game as play_game
 from neuro_bridge.mock.records import Finding as Finding
 from neuro_bridge.mock.records import ForceRecord as ForceRecord
 from neuro_bridge.mock.records import GameMessage as GameMessage
@@ -53,10 +56,12 @@ __all__ = [
     "ForceRecord",
     "GameDisconnectedError",
     "GameMessage",
+    "GamePlayed",
     "MockConfig",
     "MockNeuro",
     "MockSession",
     "RegisteredAction",
     "ResultRecord",
     "Transcript",
+    "play_game",
 ]
