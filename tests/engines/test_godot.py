@@ -270,11 +270,9 @@ async def play_sample(
     )
 
 
-async def test_stand_in_neuro_plays_the_sample_to_the_end_strictly(
-    godot: Engine, tmp_path: Path
-) -> None:
-    project = sample_copy(godot, tmp_path / "sample")
-    config = MockConfig(
+def chaos_config() -> MockConfig:
+    """The stand-in playing at once, with unforced actions and every probe in CHAOS."""
+    return MockConfig(
         host="127.0.0.1",
         port=0,
         force_delay=0.0,
@@ -286,7 +284,13 @@ async def test_stand_in_neuro_plays_the_sample_to_the_end_strictly(
         chaos_grace=0.0,
         seed=7,
     )
-    mock = MockNeuro(config)
+
+
+async def test_stand_in_neuro_plays_the_sample_to_the_end_strictly(
+    godot: Engine, tmp_path: Path
+) -> None:
+    project = sample_copy(godot, tmp_path / "sample")
+    mock = MockNeuro(chaos_config())
     with trio.fail_after(240):
         async with trio.open_nursery() as nursery:
             await nursery.start(mock.serve)

@@ -25,9 +25,9 @@ from neuro_bridge.godot_addon import install
 from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.proxy import NeuroProxy, process_is_running
 from tests.engines.test_godot import (
-    CHAOS,
     SAMPLE,
     assert_only_successes_reached_the_game,
+    chaos_config,
     play_through_a_neuro_restart,
     sample_copy,
     script_failures,
@@ -133,19 +133,9 @@ async def test_stand_in_plays_the_sample_through_the_sidecar_strictly(
 ) -> None:
     project = sample_copy(godot, tmp_path / "sample")
     use_sidecar(project)
-    config = MockConfig(
-        host="127.0.0.1",
-        port=0,
-        force_delay=0.0,
-        unforced_rate=2.0,
-        chaos=CHAOS,
-        chaos_interval=0.05,
-        chaos_grace=0.0,
-        seed=7,
-    )
     with trio.fail_after(STEP * 4):
         async with trio.open_nursery() as nursery:
-            mock = await serving(nursery, config)
+            mock = await serving(nursery, chaos_config())
             run = await start_sample(nursery, godot, project, mock.url, "--games", "3")
             (pid,) = await sidecar_pids(run)
             assert await run.wait() == 0, run.output
