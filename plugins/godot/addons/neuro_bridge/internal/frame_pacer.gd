@@ -21,7 +21,8 @@ extends Node
 ## is adopted as the new target (and set back to 0) at the end of the frame.  While the
 ## pacer runs, [member Engine.max_fps] reads 0; read [member target_fps] instead, and set
 ## it to 0 to run uncapped.  With no cap (vsync only, or [member Engine.max_fps] 0), in
-## Movie Maker mode (Godot does not sleep between frames then) or with
+## Movie Maker mode (Godot does not sleep between frames then), on the web (the browser
+## delivers socket data only between frames) or with
 ## [code]neuro_bridge/timing/answer_between_frames[/code] off it does nothing.  It hands
 ## the cap back to [member Engine.max_fps] when it leaves the tree.  Godot does not tell
 ## a script about [code]--fixed-fps[/code] (no sleep either): turn the setting off for
@@ -59,7 +60,8 @@ func _ready() -> void:
 	process_priority = 0x7FFFFFFF  # after every other node: the end of the process step
 	var allowed: bool = Settings.get_value(Settings.ANSWER_BETWEEN_FRAMES)
 	var movie_maker: bool = not Engine.get_write_movie_path().is_empty()
-	_enabled = allowed and not movie_maker and not Engine.is_editor_hint()
+	var web: bool = OS.has_feature("web")
+	_enabled = allowed and not movie_maker and not web and not Engine.is_editor_hint()
 	if _enabled:
 		RenderingServer.frame_post_draw.connect(_on_frame_post_draw)
 		_adopt_max_fps()
