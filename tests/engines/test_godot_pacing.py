@@ -6,7 +6,9 @@ A probe game (:data:`PROBE_SCRIPT`) holds one frame until the test has put an
 lets the frame end.  The action is therefore already there when the frame's process
 step ends, and the frame it is handled in shows who read it: the pacer, while it waits
 for the frame's deadline (the same frame), or the addon's poll at the start of the next
-frame.  The handler answers with both frame numbers.  No clock is read by the test.
+frame.  The handler answers with both frame numbers, and with whether its frame had
+been drawn yet (``RenderingServer.frame_pre_draw``): in a window (Xvfb) the pacer
+waits after drawing.  No clock is read by the test.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 import trio
 
@@ -29,11 +32,14 @@ if TYPE_CHECKING:
 
 #: Actions the probe asks for, one per frame it holds.
 ROUNDS = 3
+#: Godot's options for a window under Xvfb (OpenGL on llvmpipe, no sound card).
+WINDOW_ARGS = ("--rendering-driver", "opengl3", "--audio-driver", "Dummy", "--resolution", "64x64")
 
 PROBE_SCRIPT = """\
 extends Node
 ## Holds one frame per round until the test has sent an action; answers each action
-## with the frame that asked for it and the frame that handled it.
+## with the frame that asked for it, the frame that handled it, and whether that frame
+## was drawn by then.
 
 const ROUNDS: int = {rounds}
 const FRAME_SCHEMA: Dictionary = {
@@ -43,6 +49,7 @@ const FRAME_SCHEMA: Dictionary = {
 }
 
 var _side: WebSocketPeer = WebSocketPeer.new()
+var _drawing_frame: int = -1
 var _round: int = 0
 var _in_flight: bool = false
 var _new_max_fps: int = 0
@@ -54,6 +61,7 @@ func _ready() -> void:
 \tif at >= 0:
 \t\t_new_max_fps = args[at + 1].to_int()
 \tNeuroBridge.register_action("probe", "Answer a timing probe.", FRAME_SCHEMA, _on_probe)
+\tRenderingServer.frame_pre_draw.connect(_on_frame_pre_draw)
 \t_side.connect_to_url(OS.get_environment("PROBE_SIDE_URL"))
 
 
@@ -82,11 +90,17 @@ func _process(_delta: float) -> void:
 \t\t_side.get_packet()
 
 
+func _on_frame_pre_draw() -> void:
+\t_drawing_frame = Engine.get_process_frames()
+
+
 func _on_probe(data: Dictionary) -> NeuroBridgeResult:
 \tvar asked_in: int = data["frame"]
+\tvar frame: int = Engine.get_process_frames()
+\tvar drawn: String = "after" if _drawing_frame == frame else "before"
 \t_in_flight = false
 \treturn NeuroBridgeResult.success(
-\t\t"asked in frame %d, handled in frame %d" % [asked_in, Engine.get_process_frames()]
+\t\t"asked in frame %d, handled in frame %d %s its draw" % [asked_in, frame, drawn]
 \t)
 """.replace("{rounds}", str(ROUNDS))
 
@@ -130,10 +144,27 @@ async def relay_probes(neuro: ScriptedNeuro, side: ScriptedNeuro) -> None:
         await channel.send(json.dumps({"sent": index}))
 
 
+@attrs.frozen
+class Probe:
+    """One action: the frame that asked for it, the one that handled it, and whether the
+    handling frame had been drawn when it ran."""
+
+    asked_in: int
+    handled_in: int
+    after_draw: bool
+
+
 async def run_probe(
-    godot: Engine, project: Path, tmp_path: Path, *, pacing: bool, godot_args: list[str]
-) -> tuple[list[tuple[int, int]], str]:
-    """Run a copy of the probe; return (asked in, handled in) per action, and the output."""
+    godot: Engine,
+    project: Path,
+    tmp_path: Path,
+    *,
+    pacing: bool,
+    godot_args: list[str],
+    window: bool = False,
+) -> tuple[list[Probe], str]:
+    """Run a copy of the probe (headless, or in an Xvfb window); return what each action
+    showed, and the output."""
     copy = tmp_path / "probe"
     shutil.copytree(project, copy)
     if not pacing:
@@ -144,8 +175,13 @@ async def run_probe(
         async with scripted_neuro() as neuro, scripted_neuro() as side:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(relay_probes, neuro, side)
+                args = ["--path", str(copy), "--quit-after", "100000", *godot_args]
+                if window:  # a drawing window on llvmpipe, as small as it gets
+                    command = ["xvfb-run", "--auto-servernum", *godot.argv, *WINDOW_ARGS, *args]
+                else:
+                    command = godot.command(*args)
                 done = await trio.run_process(
-                    godot.command("--path", str(copy), "--quit-after", "100000", *godot_args),
+                    command,
                     env=godot.environ(
                         {"NEURO_SDK_WS_URL": neuro.url, "PROBE_SIDE_URL": side.url + "/side"}
                     ),
@@ -159,33 +195,45 @@ async def run_probe(
     output = done.stdout.decode() + done.stderr.decode()
     assert done.returncode == 0, output
     assert not script_failures(output), output
-    frames = []
+    probes = []
     for message in game.messages():
         if message["command"] == "action/result":
             assert message["data"]["success"] is True, output
             found = re.fullmatch(
-                r"asked in frame (\d+), handled in frame (\d+)", message["data"]["message"]
+                r"asked in frame (\d+), handled in frame (\d+) (before|after) its draw",
+                message["data"]["message"],
             )
             assert found, message
-            frames.append((int(found[1]), int(found[2])))
-    assert len(frames) == ROUNDS, output
-    return frames, output
+            probes.append(Probe(int(found[1]), int(found[2]), found[3] == "after"))
+    assert len(probes) == ROUNDS, output
+    return probes, output
 
 
 async def test_with_a_frame_rate_cap_an_action_is_answered_before_the_next_frame(
     probe_project: tuple[Engine, Path], tmp_path: Path
 ) -> None:
     godot, project = probe_project
-    frames, output = await run_probe(
-        godot,
-        project,
-        tmp_path,
-        pacing=True,
-        godot_args=["--max-fps", "30", "--", "--set-max-fps", "20"],
-    )
-    assert all(handled == asked for asked, handled in frames), frames
+    godot_args = ["--max-fps", "30", "--", "--set-max-fps", "20"]
+    probes, output = await run_probe(godot, project, tmp_path, pacing=True, godot_args=godot_args)
+    assert all(probe.handled_in == probe.asked_in for probe in probes), probes
     # The pacer keeps the cap in Engine.max_fps's place, and adopted the game's new one.
     assert "[probe] done: max_fps=0 target_fps=20" in output, output
+
+
+async def test_in_a_window_the_pacer_waits_after_the_frame_is_drawn(
+    probe_project: tuple[Engine, Path], tmp_path: Path
+) -> None:
+    if shutil.which("xvfb-run") is None:
+        pytest.skip("a window needs xvfb-run (Debian package xvfb)")
+    godot, project = probe_project
+    godot_args = ["--max-fps", "10"]
+    probes, _ = await run_probe(
+        godot, project, tmp_path, pacing=True, godot_args=godot_args, window=True
+    )
+    # Frame 0 has no drawn frame before it, so the pacer waits before drawing there.
+    later = [probe for probe in probes if probe.asked_in > 0]
+    assert later, probes
+    assert all(probe.handled_in == probe.asked_in and probe.after_draw for probe in later), probes
 
 
 @pytest.mark.parametrize(
@@ -205,6 +253,6 @@ async def test_without_pacing_the_action_waits_for_the_next_frame_and_max_fps_is
     done: str,
 ) -> None:
     godot, project = probe_project
-    frames, output = await run_probe(godot, project, tmp_path, pacing=pacing, godot_args=godot_args)
-    assert all(handled > asked for asked, handled in frames), frames
+    probes, output = await run_probe(godot, project, tmp_path, pacing=pacing, godot_args=godot_args)
+    assert all(probe.handled_in > probe.asked_in for probe in probes), probes
     assert f"[probe] done: {done} target_fps=0" in output, output
