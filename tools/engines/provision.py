@@ -67,6 +67,8 @@ KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 LIB_DIR = "usr/lib/x86_64-linux-gnu"
 LOADER = LIB_DIR + "/ld-linux-x86-64.so.2"
+#: Debian packages giving Godot a window without a display (``xvfb-run``).
+WINDOW_PACKAGES = ("xvfb", "xauth")
 #: Seconds to wait for another apt/dpkg run to release the system's dpkg lock.
 DPKG_LOCK_TIMEOUT = 900
 
@@ -167,29 +169,39 @@ def installed_version(package: str) -> str | None:
     return version if done.returncode == 0 and status.endswith(" installed") else None
 
 
+def apt_install(packages: Sequence[str], what: str) -> None:
+    """Install the Debian *packages* not installed yet with the system's apt (as root).
+
+    Raises:
+        ProvisionError: When one is missing and this is not root (*what* says why it is
+            needed), or apt fails even after an ``apt-get update``.
+    """
+    if all(installed_version(name) for name in packages):
+        return
+    if os.geteuid() != 0:
+        raise ProvisionError(f"{what}: run as root")
+    install = [
+        "apt-get",
+        "-o",
+        f"DPkg::Lock::Timeout={DPKG_LOCK_TIMEOUT}",
+        "install",
+        "-y",
+        "--no-install-recommends",
+        *packages,
+    ]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        log("apt-get install " + " ".join(packages))
+        run(install, env=env)
+    except ProvisionError:
+        log("apt-get update (package lists missing or stale)")
+        run(["apt-get", "-o", f"DPkg::Lock::Timeout={DPKG_LOCK_TIMEOUT}", "update"], env=env)
+        run(install, env=env)
+
+
 def provision_renpy80(folder: Path) -> EngineInfo:
     """Install Ren'Py 8.0.3 with the system's apt and describe it."""
-    packages = list(PACKAGES["renpy80"])
-    if not all(installed_version(name) for name in packages):
-        if os.geteuid() != 0:
-            raise ProvisionError("Ren'Py 8.0.3 comes from apt-get install renpy: run as root")
-        install = [
-            "apt-get",
-            "-o",
-            f"DPkg::Lock::Timeout={DPKG_LOCK_TIMEOUT}",
-            "install",
-            "-y",
-            "--no-install-recommends",
-            *packages,
-        ]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        try:
-            log("apt-get install " + " ".join(packages))
-            run(install, env=env)
-        except ProvisionError:
-            log("apt-get update (package lists missing or stale)")
-            run(["apt-get", "-o", f"DPkg::Lock::Timeout={DPKG_LOCK_TIMEOUT}", "update"], env=env)
-            run(install, env=env)
+    apt_install(PACKAGES["renpy80"], "Ren'Py 8.0.3 comes from apt-get install renpy")
     version = installed_version("renpy") or "?"
     if not version.startswith("8.0."):
         raise ProvisionError(f"the system's renpy package is {version}, not 8.0.x")
@@ -432,6 +444,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     targets = [t for t in args.targets if t != "all"] or list(ENGINE_NAMES)
     failed = 0
+    if "godot" in targets:
+        try:  # Godot's windowed tests run under Xvfb
+            apt_install(
+                WINDOW_PACKAGES, "a virtual screen for Godot comes from apt-get install xvfb"
+            )
+        except ProvisionError as exc:
+            failed += 1
+            logger.error("xvfb: %s", exc)
     for target in targets:
         try:
             info = provision(target, force=args.force)
