@@ -257,8 +257,11 @@ func _start_sidecar() -> void:
 func _poll_sidecar(delta: float) -> void:
 	match _sidecar.poll(delta):
 		Sidecar.Change.READY:
+			if not _wanted:  # disconnect_from_neuro() came while it was starting
+				_sidecar.stop()
+				return
 			sidecar_started.emit(_sidecar.pid)
-			if _wanted and _peer == null:
+			if _peer == null:
 				_start_attempt()
 		Sidecar.Change.ENDED:
 			_on_sidecar_ended()
@@ -283,7 +286,8 @@ func _on_sidecar_ended() -> void:
 			push_warning(
 				"NeuroBridge: the sidecar ended (exit code %d); it will be started again." % code
 			)
-		_schedule_retry(mini(1 << (_sidecar_failures - 1), SIDECAR_BACKOFF_LIMIT))
+		var doublings: int = mini(_sidecar_failures - 1, 30)  # no overflow, however many
+		_schedule_retry(mini(1 << doublings, SIDECAR_BACKOFF_LIMIT))
 	sidecar_exited.emit(code)
 
 
