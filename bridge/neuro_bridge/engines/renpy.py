@@ -771,11 +771,16 @@ def _hook_exports() -> None:
         exports.call_screen = neuro_call_screen
 
 
-def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-    """``renpy.display_menu``, offered to Neuro (see :meth:`RenpyNeuro.menu`)."""
-    original = _original_display_menu
+def _installed(original: Callable[..., Any] | None) -> Callable[..., Any]:
+    """Return the Ren'Py function a wrapper stands in for, saved by :func:`install`."""
     if original is None:  # pragma: no cover - only reachable before install()
         raise RuntimeError("the Neuro plugin is not installed")
+    return original
+
+
+def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
+    """``renpy.display_menu``, offered to Neuro (see :meth:`RenpyNeuro.menu`)."""
+    original = _installed(_original_display_menu)
     plugin = _current
     if plugin is None or args:
         return original(items, *args, **kwargs)
@@ -784,9 +789,7 @@ def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
 
 def neuro_input(prompt: Any, *args: Any, **kwargs: Any) -> Any:
     """``renpy.input``, offered to Neuro (see :meth:`RenpyNeuro.input`)."""
-    original = _original_input
-    if original is None:  # pragma: no cover - only reachable before install()
-        raise RuntimeError("the Neuro plugin is not installed")
+    original = _installed(_original_input)
     plugin = _current
     if plugin is None:
         return original(prompt, *args, **kwargs)
@@ -795,9 +798,7 @@ def neuro_input(prompt: Any, *args: Any, **kwargs: Any) -> Any:
 
 def neuro_call_screen(_screen_name: str, *args: Any, **kwargs: Any) -> Any:
     """``renpy.call_screen``, offered to Neuro (see :meth:`RenpyNeuro.call_screen`)."""
-    original = _original_call_screen
-    if original is None:  # pragma: no cover - only reachable before install()
-        raise RuntimeError("the Neuro plugin is not installed")
+    original = _installed(_original_call_screen)
     plugin = _current
     if plugin is None:
         return original(_screen_name, *args, **kwargs)
