@@ -99,6 +99,35 @@ def check_nothing_stale(mock: MockNeuro, transcript: RecordingTranscript) -> Non
     mock.assert_conforms()
 
 
+async def go_back_to_the_menu(
+    session: MockSession, run: GameRun, command: str, second_pick: str
+) -> int:
+    """Pick green tea at the tea menu; once the next question (the cat's name) is
+    forced, send the hook *command*, which must take the game back to the menu (its
+    actions unregistered); pick *second_pick* there and play to the end.  Returns the
+    game's exit status."""
+    await answer(session, "Green tea, please.")
+    force = await session.wait_for_force()
+    assert force.action_names == ("enter_text",)
+    seen = len(session.messages)
+    assert await run.command(command) == command
+    await session.wait_for_command("actions/unregister", start=seen)
+    name, _ = await answer(session, second_pick)
+    assert name == "choose"
+    return await play_to_the_end(session, run)
+
+
+def check_second_pick_counted(mock: MockNeuro, transcript: RecordingTranscript, reply: str) -> None:
+    """Marigold's *reply* to the second pick came after her reply to green tea, the game
+    reached an ending, and nothing stale was left (see :func:`go_back_to_the_menu`)."""
+    contexts = transcript.contexts()
+    assert contexts.index(reply) > contexts.index(
+        "Marigold: A classic. It smells like cut grass and rain."
+    )
+    assert contexts[-1] in ENDINGS
+    check_nothing_stale(mock, transcript)
+
+
 async def test_a_click_beats_neuro(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     async with stand_in(auto_play=False) as (mock, transcript):
         game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True)
@@ -137,22 +166,11 @@ async def test_rollback_past_a_menu(renpy: Engine, renpy_bundle: Path, tmp_path:
                 await session.wait_for_command("actions/unregister", start=seen)
                 # It comes back; Neuro picks; from the next question (the cat's
                 # name) the game rolls back past her pick to the menu.
-                await answer(session, "Green tea, please.")
-                force = await session.wait_for_force()
-                assert force.action_names == ("enter_text",)
-                seen = len(session.messages)
-                assert await run.command("rollback 2") == "rollback 2"
-                await session.wait_for_command("actions/unregister", start=seen)
-                name, _ = await answer(session, "Just hot water, thanks.")
-                assert name == "choose"
-                status = await play_to_the_end(session, run)
+                status = await go_back_to_the_menu(
+                    session, run, "rollback 2", "Just hot water, thanks."
+                )
         assert status == 0, run.describe()
-    contexts = transcript.contexts()
-    assert contexts.index("Marigold: Very minimalist of you.") > contexts.index(
-        "Marigold: A classic. It smells like cut grass and rain."
-    )
-    assert contexts[-1] in ENDINGS
-    check_nothing_stale(mock, transcript)
+    check_second_pick_counted(mock, transcript, "Marigold: Very minimalist of you.")
 
 
 async def test_shift_r_reload(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
@@ -234,22 +252,9 @@ async def test_save_loaded_mid_game(renpy: Engine, renpy_bundle: Path, tmp_path:
                 session = await mock.wait_for_game()
                 await session.wait_for_force()
                 assert await run.command("save 1") == "save 1"
-                await answer(session, "Green tea, please.")
-                force = await session.wait_for_force()
-                assert force.action_names == ("enter_text",)
-                seen = len(session.messages)
-                assert await run.command("load 1") == "load 1"
-                await session.wait_for_command("actions/unregister", start=seen)
-                name, _ = await answer(session, "Black tea with milk.")
-                assert name == "choose"
-                status = await play_to_the_end(session, run)
+                status = await go_back_to_the_menu(session, run, "load 1", "Black tea with milk.")
         assert status == 0, run.describe()
-    contexts = transcript.contexts()
-    assert contexts.index("Marigold: Strong and cosy. The cat approves.") > contexts.index(
-        "Marigold: A classic. It smells like cut grass and rain."
-    )
-    assert contexts[-1] in ENDINGS
-    check_nothing_stale(mock, transcript)
+    check_second_pick_counted(mock, transcript, "Marigold: Strong and cosy. The cat approves.")
 
 
 @pytest.mark.parametrize("seed", [3])
