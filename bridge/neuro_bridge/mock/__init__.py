@@ -19,6 +19,9 @@ Layout (each module states its contract):
 * :mod:`.launch` -- :func:`play_game`: a game's command run against the stand-in.
 * :mod:`.transcript` -- the readable transcript, summary and JSON report.
 * :mod:`.console` -- typed commands for the ``neuro-bridge mock`` console.
+* :mod:`.events` -- what happens on a connection, as events for observers.
+* :mod:`.recording` -- sessions saved as JSONL (``--record``).
+* :mod:`.replay` -- a recorded session played again, and the differences.
 * :mod:`.pytest_plugin` -- the ``mock_neuro`` fixture.
 * :mod:`.cli` -- ``neuro-bridge mock``.
 """

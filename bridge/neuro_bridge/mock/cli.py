@@ -14,6 +14,13 @@ support well) is reported but never fails ``--strict``.  ``--report FILE`` write
 the findings and chaos outcomes as JSON (see
 :func:`~neuro_bridge.mock.transcript.build_report`).
 
+``--record DIR`` saves every connection as a JSONL file in DIR
+(:mod:`neuro_bridge.mock.recording`).  ``--replay FILE`` plays Neuro's side of a
+recorded session against the first game that connects, instead of playing by
+itself, and stops when that session is over (:mod:`neuro_bridge.mock.replay`): the
+exit status is then 1 when the game answered differently, and 2 when FILE is not a
+recording.
+
 Also runnable as ``python -m neuro_bridge.mock.cli``.
 """
 
@@ -23,6 +30,7 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import trio
@@ -38,6 +46,13 @@ from neuro_bridge.argtypes import (
 from neuro_bridge.mock.chaos import ChaosKind
 from neuro_bridge.mock.config import ALL_CHAOS, DEFAULT_HOST, DEFAULT_PORT, MockConfig
 from neuro_bridge.mock.console import Console
+from neuro_bridge.mock.recording import Recorder
+from neuro_bridge.mock.replay import (
+    DEFAULT_REPLAY_TIMEOUT,
+    RecordingError,
+    load_recording,
+    replay_session,
+)
 from neuro_bridge.mock.rules import RESULT_TIMEOUT
 from neuro_bridge.mock.server import MockNeuro
 from neuro_bridge.mock.transcript import Transcript, dumps_report
@@ -45,6 +60,8 @@ from neuro_bridge.mock.transcript import Transcript, dumps_report
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import TextIO
+
+    from neuro_bridge.mock.replay import Recording, ReplayReport
 
 __all__ = ["config_from_args", "configure_parser", "main", "run"]
 
@@ -162,6 +179,28 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     run_group.add_argument(
         "--no-console", action="store_true", help="do not read commands from stdin"
     )
+    sessions = parser.add_argument_group("recording and replaying")
+    sessions.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="save every connection as a JSONL file in DIR (created if needed)",
+    )
+    sessions.add_argument(
+        "--replay",
+        type=Path,
+        metavar="SESSION.jsonl",
+        help="play Neuro's side of a recorded session against the first game that"
+        " connects, report where it answers differently (exit status 1), then stop",
+    )
+    sessions.add_argument(
+        "--replay-timeout",
+        type=positive,
+        default=DEFAULT_REPLAY_TIMEOUT,
+        metavar="SECONDS",
+        help="how long a replay waits for each frame the game sent in the recording"
+        " (default %(default)s)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:
@@ -199,26 +238,47 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     except ValueError as exc:
         out.write(f"neuro-bridge mock: {exc}\n")
         return 2
+    recording: Recording | None = None
+    if args.replay is not None:
+        try:
+            recording = load_recording(args.replay)
+        except RecordingError as exc:
+            out.write(f"neuro-bridge mock: {exc}\n")
+            return 2
     transcript = Transcript(out, show_frames=args.frames)
     mock = MockNeuro(config, transcript=None if args.quiet else transcript)
+    if args.record is not None:
+        Recorder(args.record).attach(mock)
     console_in = None if args.no_console else (sys.stdin if stdin is None else stdin)
-    error = trio.run(_main, mock, args, console_in, transcript)
+    replayed: list[ReplayReport] = []
+    error = trio.run(_main, mock, args, console_in, transcript, recording, replayed)
     if error is not None:
         out.write(f"neuro-bridge mock: cannot listen on {config.host}:{config.port}: {error}\n")
         return 2
     transcript.line(mock.summary())
+    for report in replayed:
+        transcript.line(report.format())
     if args.report is not None:
         try:
             args.report.write_text(dumps_report(mock.report()), encoding="utf-8")
         except OSError as exc:  # checked at start; the folder may have gone since
             out.write(f"neuro-bridge mock: cannot write the report: {exc}\n")
             return 2
+    if any(not report.ok for report in replayed):
+        return 1
     return 1 if args.strict and any(not f.advice for f in mock.findings) else 0
 
 
 async def _main(
-    mock: MockNeuro, args: argparse.Namespace, stdin: TextIO | None, transcript: Transcript
+    mock: MockNeuro,
+    args: argparse.Namespace,
+    stdin: TextIO | None,
+    transcript: Transcript,
+    recording: Recording | None = None,
+    replayed: list[ReplayReport] | None = None,
 ) -> OSError | None:
+    if recording is not None:
+        mock.scripted = True
     async with trio.open_nursery() as nursery:
 
         async def serve(*, task_status: trio.TaskStatus[None]) -> None:
@@ -235,10 +295,22 @@ async def _main(
             nursery.start_soon(_stop_after, mock, args.duration)
         if args.once:
             nursery.start_soon(_stop_when_games_left, mock)
+        if recording is not None:
+            nursery.start_soon(
+                _replay, mock, recording, args.replay_timeout, [] if replayed is None else replayed
+            )
         if stdin is not None:
             nursery.start_soon(_console, Console(mock, nursery), stdin, transcript)
         nursery.start_soon(_stop_on_interrupt, mock)
     return None
+
+
+async def _replay(
+    mock: MockNeuro, recording: Recording, frame_timeout: float, reports: list[ReplayReport]
+) -> None:
+    session = await mock.wait_for_game()
+    reports.append(await replay_session(session, recording, frame_timeout=frame_timeout))
+    mock.stop()
 
 
 async def _stop_after(mock: MockNeuro, seconds: float) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import trio
 import trio_websocket
@@ -29,8 +29,11 @@ from neuro_bridge.mock.session import MockSession
 from neuro_bridge.mock.transcript import build_report, format_summary
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from neuro_bridge.mock.chaos import ChaosOutcome
     from neuro_bridge.mock.records import Finding
+    from neuro_bridge.mock.replay import ReplayReport
     from neuro_bridge.mock.transcript import Transcript
 
 __all__ = ["ALL_CHAOS", "DEFAULT_HOST", "DEFAULT_PORT", "MockConfig", "MockNeuro"]
@@ -65,6 +68,8 @@ class MockNeuro:
     Attributes:
         config: The configuration.
         sessions: Every connection so far, oldest first (closed ones included).
+        on_session: Called with each new session before it starts (the recorder
+            and the web console add their observers here).
     """
 
     def __init__(
@@ -73,6 +78,9 @@ class MockNeuro:
         self.config = config if config is not None else MockConfig()
         self.transcript = transcript
         self.sessions: list[MockSession] = []
+        self.on_session: list[Callable[[MockSession], None]] = []
+        #: While true, new sessions play nothing by themselves (see :meth:`replay`).
+        self.scripted = False
         self._findings: list[Finding] = []
         self._chaos: list[ChaosOutcome] = []
         self._port: int | None = None
@@ -192,7 +200,15 @@ class MockNeuro:
             on_finding=self._record_finding,
             on_chaos=self._chaos.append,
         )
+        if self.scripted:
+            session.scripted = True
+            session.auto_play = False
         self.sessions.append(session)
+        for hook in list(self.on_session):
+            try:
+                hook(session)
+            except Exception:
+                logger.exception("a new-session hook failed for game #%d", session.number)
         if self.transcript is not None:
             self.transcript.connected(session.number, session.peer)
         logger.info("game #%d connected from %s", session.number, session.peer)
@@ -220,6 +236,46 @@ class MockNeuro:
             await self._changed.wait()
         self._handed_out += 1
         return self.sessions[self._handed_out - 1]
+
+    async def replay(
+        self, path: str | PathLike[str], *, frame_timeout: float = 5.0, check: bool = True
+    ) -> ReplayReport:
+        """Play Neuro's side of a recorded session against the next game that connects.
+
+        Call it before the game connects (e.g. start the game in a nursery, then
+        await this): from now on new connections play nothing by themselves.  The
+        recording's frames are sent at the same points of the conversation (see
+        :mod:`neuro_bridge.mock.replay`) and the game's answers are compared with
+        the recorded ones.
+
+        Args:
+            path: A ``.jsonl`` file written by ``--record`` (one connection).
+            frame_timeout: Seconds to wait for each expected frame of the game.
+            check: Raise :class:`~neuro_bridge.mock.replay.ReplayDifferenceError`
+                when the game answered differently (else only return the report).
+
+        Returns:
+            The report (:attr:`~neuro_bridge.mock.replay.ReplayReport.ok` when the
+            game answered as recorded).
+
+        Raises:
+            ReplayDifferenceError: With *check*, when there is a difference.
+            RecordingError: If the file is not a readable recording.
+            RuntimeError: If a game connected before (it has been played already).
+        """
+        from neuro_bridge.mock import replay as _replay
+
+        if len(self.sessions) > self._handed_out:
+            raise RuntimeError(
+                "a game connected before replay() was called: start the game after it"
+            )
+        recording = _replay.load_recording(path)
+        self.scripted = True
+        session = await self.wait_for_game()
+        report = await _replay.replay_session(session, recording, frame_timeout=frame_timeout)
+        if check:
+            report.check()
+        return report
 
     async def wait_all_disconnected(self) -> None:
         """Wait until at least one game connected and every game has disconnected."""

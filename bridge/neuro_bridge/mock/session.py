@@ -39,6 +39,7 @@ import trio_websocket
 from neuro_bridge.mock import rules as _rules
 from neuro_bridge.mock.chaos import ChaosKind, ChaosOutcome, ChaosProbe, build_probe, judge
 from neuro_bridge.mock.datagen import action_data
+from neuro_bridge.mock.events import SessionEvent
 from neuro_bridge.mock.rules import ConformanceChecker
 from neuro_bridge.protocol import GameCommandKind, NeuroCommands
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from neuro_bridge.mock.config import MockConfig
+    from neuro_bridge.mock.events import SessionObserver
     from neuro_bridge.mock.records import (
         Finding,
         ForceRecord,
@@ -116,6 +118,15 @@ class MockSession:
         self.messages: list[GameMessage] = []
         self.chaos_outcomes: list[ChaosOutcome] = []
         self.unforced_ids: list[str] = []
+        #: Called with every :class:`~neuro_bridge.mock.events.SessionEvent`, in order
+        #: (the recorder and the web console listen here).
+        self.observers: list[SessionObserver] = []
+        #: Whether forces are played automatically (starts as ``config.auto_play``;
+        #: the web console's mode switch changes it).
+        self.auto_play = config.auto_play
+        #: Whether the automatic unforced actions and chaos probes are held back
+        #: (a replay plays only what was recorded).
+        self.scripted = False
         self._transcript = transcript
         self._on_finding = on_finding
         self._on_chaos = on_chaos
@@ -135,6 +146,7 @@ class MockSession:
         self._closed_by_neuro = False
         # trio time at which the game closed the connection normally, if it did.
         self._game_quit_at: float | None = None
+        self.started_at = trio.current_time()
 
     # ------------------------------------------------------------ state
 
@@ -191,11 +203,11 @@ class MockSession:
             self._nursery = nursery
             nursery.start_soon(self._deadline_loop)
             try:
-                if self.config.reregister_on_connect:
-                    await self.send(NeuroCommands.reregister_all())
-                if self.config.unforced_rate > 0:
+                if self.config.reregister_on_connect and not self.scripted:
+                    await self.send(NeuroCommands.reregister_all(), cause="connect")
+                if self.config.unforced_rate > 0 and not self.scripted:
                     nursery.start_soon(self._unforced_loop)
-                if self._chaos_rotation():
+                if self._chaos_rotation() and not self.scripted:
                     nursery.start_soon(self._chaos_loop)
                 await self._read_loop()
             except GameDisconnectedError:
@@ -221,6 +233,8 @@ class MockSession:
             if self._transcript is not None:
                 self._transcript.disconnected(self.number, reason)
             logger.info("game #%d disconnected: %s", self.number, reason)
+            by = "neuro" if self._closed_by_neuro else "game"
+            self._emit(SessionEvent(kind="end", text=reason, cause=by))
         self._poke()
 
     def _poke(self) -> None:
@@ -247,6 +261,7 @@ class MockSession:
         received = self.checker.receive(frame, trio.current_time())
         message = received.message
         self.messages.append(message)
+        self._emit(SessionEvent(kind="game", frame=message.frame, binary=message.binary))
         self._known.update(self.checker.registered)
         if self._transcript is not None:
             self._transcript.game_message(self.number, message)
@@ -257,18 +272,20 @@ class MockSession:
         if (
             message.command == GameCommandKind.STARTUP
             and self.config.character
+            and not self.scripted
             and nursery is not None
         ):
             nursery.start_soon(self._acknowledge_startup)
         if message.command == GameCommandKind.SHUTDOWN_READY:
             self._shutdown_ready += 1
-        if received.force is not None and self.config.auto_play and nursery is not None:
+        if received.force is not None and self.auto_play and nursery is not None:
             nursery.start_soon(self._play_force, received.force)
         if received.unregistered:
             self._just_unregistered.extend(self._known[n] for n in received.unregistered)
             del self._just_unregistered[:-8]
             if (
                 ChaosKind.UNREGISTERED_ACTION in self.config.chaos
+                and not self.scripted
                 and not self._unregistered_probe_running
                 and nursery is not None
             ):
@@ -282,11 +299,20 @@ class MockSession:
             self._transcript.finding(finding)
         if self._on_finding is not None:
             self._on_finding(finding)
+        self._emit(SessionEvent(kind="finding", finding=finding))
 
     def _note(self, text: str) -> None:
         logger.info("game #%d: %s", self.number, text)
         if self._transcript is not None:
             self._transcript.note(self.number, text)
+        self._emit(SessionEvent(kind="note", text=text))
+
+    def _emit(self, event: SessionEvent) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(event)
+            except Exception:
+                logger.exception("game #%d: an observer failed on %s", self.number, event.kind)
 
     async def _deadline_loop(self) -> None:
         while True:
@@ -305,7 +331,7 @@ class MockSession:
             f"mock-session-{self.number}", character, display
         )
         with contextlib.suppress(GameDisconnectedError):
-            await self.send(frame)
+            await self.send(frame, cause="startup")
 
     # ------------------------------------------------------------ sending
 
@@ -314,8 +340,14 @@ class MockSession:
         self._ids += 1
         return f"{self.number}-{self._ids}"
 
-    async def send(self, frame: str | bytes) -> None:
+    async def send(self, frame: str | bytes, *, cause: str | None = None) -> None:
         """Send one raw frame to the game (recorded and checked like any other).
+
+        Args:
+            frame: The frame, as sent (bytes go as a binary frame).
+            cause: Why Neuro sends it, kept in recordings: ``"force"``,
+                ``"unforced"``, ``"chaos:KIND"``, ``"console"``... (default: the
+                test code or a script drove it).
 
         Raises:
             GameDisconnectedError: If the connection is closed.
@@ -328,6 +360,14 @@ class MockSession:
                 self._transcript.neuro_frame(
                     self.number, frame if isinstance(frame, str) else repr(frame)
                 )
+            self._emit(
+                SessionEvent(
+                    kind="neuro",
+                    frame=frame if isinstance(frame, str) else frame.decode("utf-8", "replace"),
+                    binary=not isinstance(frame, str),
+                    cause=cause,
+                )
+            )
             self._poke()
             try:
                 await self._websocket.send_message(frame)
@@ -357,7 +397,12 @@ class MockSession:
         )
 
     async def send_action(
-        self, name: str, data: Any = GENERATE, *, action_id: str | None = None
+        self,
+        name: str,
+        data: Any = GENERATE,
+        *,
+        action_id: str | None = None,
+        cause: str | None = None,
     ) -> str:
         """Send an ``action`` for *name*; return its id.
 
@@ -368,6 +413,7 @@ class MockSession:
                 ``str`` to send as the data text unchanged (it may be invalid JSON);
                 any other value is JSON-encoded.
             action_id: The id to use (default: a fresh one).
+            cause: As for :meth:`send`.
 
         Raises:
             GameDisconnectedError: If the game is not connected.
@@ -379,10 +425,12 @@ class MockSession:
         else:
             text = json.dumps(data)
         action_id = self.new_action_id() if action_id is None else action_id
-        await self.send(NeuroCommands.action(action_id, name, text))
+        await self.send(NeuroCommands.action(action_id, name, text), cause=cause)
         return action_id
 
-    async def force(self, name: str | None = None, data: Any = GENERATE) -> str:
+    async def force(
+        self, name: str | None = None, data: Any = GENERATE, *, cause: str | None = None
+    ) -> str:
         """Answer the force in flight now, instead of after ``force_delay``.
 
         Stops the automatic play of that force (retries included) and sends one
@@ -391,6 +439,7 @@ class MockSession:
         Args:
             name: One of the force's actions (default: a random registered one).
             data: As for :meth:`send_action`.
+            cause: As for :meth:`send`.
 
         Raises:
             RuntimeError: If no force is in flight.
@@ -406,9 +455,17 @@ class MockSession:
             name = self.rng.choice(choices or list(force.action_names))
         elif name not in force.action_names:
             raise ValueError(f"{name!r} is not one of {list(force.action_names)}")
-        return await self.send_action(name, data)
+        return await self.send_action(name, data, cause=cause)
 
     # ------------------------------------------------------------ waiting
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Wait until *predicate* (checked after each event of the session) is true.
+
+        Raises:
+            GameDisconnectedError: If the game disconnects first.
+        """
+        await self._wait_until(predicate)
 
     async def _wait_until(self, predicate: Callable[[], bool]) -> None:
         while not predicate():
@@ -483,7 +540,7 @@ class MockSession:
                     names = [n for n in force.action_names if n in self.checker.registered]
                     if not names:
                         return
-                    action_id = await self.send_action(self.rng.choice(names))
+                    action_id = await self.send_action(self.rng.choice(names), cause="force")
                     answered = await self._await_answer(action_id)
                     if self.checker.force is not force:
                         return
@@ -530,7 +587,7 @@ class MockSession:
                 continue
             name = self.rng.choice(names)
             try:
-                action_id = await self.send_action(name)
+                action_id = await self.send_action(name, cause="unforced")
             except GameDisconnectedError:
                 return
             self.unforced_ids.append(action_id)
@@ -601,7 +658,7 @@ class MockSession:
         sent_at = trio.current_time()
         sent_index = len(self.messages)
         for frame in probe.frames:
-            await self.send(frame)
+            await self.send(frame, cause=f"chaos:{probe.kind.value}")
         await self._await_probe(probe)
         if self._closed_by_neuro:
             return None
@@ -623,6 +680,7 @@ class MockSession:
             connection=self.number,
         )
         self.chaos_outcomes.append(outcome)
+        self._emit(SessionEvent(kind="chaos", chaos=outcome))
         if self._transcript is not None:
             self._transcript.chaos(outcome)
         if self._on_chaos is not None:
