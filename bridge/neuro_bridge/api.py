@@ -4,7 +4,8 @@ A subclass supplies :meth:`AbstractNeuroAPI.write_to_websocket` and
 :meth:`AbstractNeuroAPI.read_from_websocket`; this class supplies everything else:
 the ``send_*`` methods for every game -> Neuro command, :meth:`read_message`
 dispatching every Neuro -> game command to a ``handle_*`` hook, the registry of
-the actions Neuro currently holds, and the one-force-in-flight rule.
+the actions Neuro currently holds, and the one-force-in-flight rule with the
+forces queued behind it (:mod:`neuro_bridge.forces`).
 
 State kept here mirrors what Neuro knows about the game, so it can be restored; it
 lives in a :class:`~neuro_bridge.ledger.SessionLedger` (:attr:`AbstractNeuroAPI.ledger`),
@@ -24,10 +25,12 @@ from typing import TYPE_CHECKING, Any, Union
 import attrs
 import trio
 
+from neuro_bridge.forces import ForceQueue, Overdue
 from neuro_bridge.ledger import SessionLedger
 from neuro_bridge.protocol import (
     Action,
     ActionRequested,
+    ActionsForced,
     ForcePriority,
     GameCommandKind,
     GameCommands,
@@ -109,7 +112,12 @@ OutgoingKind = GameCommandKind
 
 @attrs.frozen(kw_only=True)
 class ForceRequest:
-    """The ``actions/force`` in flight, kept so it can be sent again after a reconnect."""
+    """An ``actions/force``, queued or in flight, kept so it can be sent (again).
+
+    Attributes:
+        owner: Who asked for it (see :meth:`AbstractNeuroAPI.withdraw_forces`);
+            not part of equality.
+    """
 
     query: str
     action_names: tuple[str, ...]
@@ -117,6 +125,7 @@ class ForceRequest:
     ephemeral_context: bool
     priority: ForcePriority
     frame: str
+    owner: object = attrs.field(default=None, eq=False, repr=False)
 
 
 class _WriteTurn:
@@ -183,6 +192,7 @@ class AbstractNeuroAPI(abc.ABC):
         # Committed frames not yet written, in commit order, and their one writer.
         self._outgoing: collections.deque[tuple[str, GameCommandKind]] = collections.deque()
         self._write_lock = _WriteTurn()
+        self._forces: ForceQueue[ForceRequest] = ForceQueue(self._trimmed_force)
 
     # ------------------------------------------------------------ transport
 
@@ -227,14 +237,19 @@ class AbstractNeuroAPI(abc.ABC):
         re-send: every current action in one ``actions/register``, then the force
         in flight (see :meth:`~neuro_bridge.ledger.SessionLedger.restoration`).
         """
+        return [(self._commands.startup(), GameCommandKind.STARTUP), *self._reregistration()]
+
+    def _reregistration(self) -> list[tuple[str, GameCommandKind]]:
+        """Every current action in one ``actions/register``, then the force in flight."""
         restoration = self._ledger.restoration()
-        frames = [(self._commands.startup(), GameCommandKind.STARTUP)]
+        frames = []
         if restoration.actions:
             frames.append(
                 (self._commands.register_actions(restoration.actions), GameCommandKind.REGISTER)
             )
         if restoration.force is not None:
             frames.append((restoration.force.frame, GameCommandKind.FORCE))
+            self._forces.sent(trio.current_time())  # Neuro's clock starts again
         return frames
 
     # ------------------------------------------------------------ state
@@ -263,8 +278,17 @@ class AbstractNeuroAPI(abc.ABC):
         """The ``actions/force`` in flight, or ``None``."""
         return self._ledger.force
 
+    @property
+    def force_queue(self) -> ForceQueue[ForceRequest]:
+        """The forces waiting behind the one in flight (see :meth:`queue_force`)."""
+        return self._forces
+
     def clear_pending_force(self) -> None:
-        """Forget the force in flight, e.g. when the game moved on without it."""
+        """Forget the force in flight, e.g. when the game moved on without it.
+
+        A queued force takes its turn at the next frame the game sends, or at the
+        next :meth:`check_forces`.
+        """
         self._ledger.end_force()
 
     # ------------------------------------------------------------ game -> Neuro
@@ -339,7 +363,9 @@ class AbstractNeuroAPI(abc.ABC):
         frame = self._commands.unregister_actions(names)
         self._ledger.unregister(names)
         self._actions_unregistered(names)
-        await self._send_frame(frame, GameCommandKind.UNREGISTER)
+        self._outgoing.append((frame, GameCommandKind.UNREGISTER))
+        self._commit_force_turn()
+        await self._flush()
 
     def _actions_unregistered(self, names: Sequence[str]) -> None:  # noqa: B027 - optional hook
         """React to *names* leaving the registry (called in commit order).  No-op here."""
@@ -383,16 +409,139 @@ class AbstractNeuroAPI(abc.ABC):
                 f"a force is already in flight for {list(pending.action_names)}; wait"
                 " for its result or call clear_pending_force()"
             )
-        force = ForceRequest(
+        force = self._force_request(forced, None)
+        self._ledger.start_force(force)
+        self._forces.sent(trio.current_time())
+        await self._send_frame(force.frame, GameCommandKind.FORCE)
+
+    async def queue_force(
+        self,
+        state: str | None,
+        query: str,
+        action_names: Iterable[str],
+        ephemeral_context: bool = False,
+        priority: ForcePriority | str = ForcePriority.LOW,
+        *,
+        owner: object = None,
+    ) -> None:
+        """Send ``actions/force`` when its turn comes: at once, or after the forces ahead.
+
+        The forgiving form of :meth:`send_force_action`, by the rule of
+        :mod:`neuro_bridge.forces`: while a force is in flight (or an action awaits
+        its result) this one waits in :attr:`force_queue`; at its turn it is
+        trimmed to the actions still registered, or dropped if none is.
+
+        Args:
+            state: The game state as text, or ``None``.
+            query: What Neuro should do.
+            action_names: Registered actions she may choose from.
+            ephemeral_context: Forget *state* and *query* after answering.
+            priority: How urgent, see :class:`~neuro_bridge.protocol.ForcePriority`.
+            owner: Who asks (a window, a menu...), for :meth:`withdraw_forces`.
+
+        Raises:
+            LocalProtocolError: If a name is not registered now or an argument is
+                invalid.
+        """
+        names = tuple(action_names) if not isinstance(action_names, str) else (action_names,)
+        forced = check_force(
+            query=query,
+            action_names=names,
+            state=state,
+            ephemeral_context=ephemeral_context,
+            priority=priority,
+        )
+        unknown = self._ledger.unknown_names(names)
+        if unknown:
+            raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
+        evicted = self._forces.push(self._force_request(forced, owner))
+        if evicted is not None:
+            logger.warning(
+                "dropping the force %r: %d forces are queued already",
+                evicted.query,
+                self._forces.max_queued,
+            )
+        if self._commit_force_turn():
+            await self._flush()
+
+    async def withdraw_forces(self, owner: object) -> None:
+        """Withdraw every force *owner* asked for: the queued ones and the one in flight.
+
+        The next queued force then takes its turn.  Unknown owners are harmless.
+        """
+        if owner is None:
+            raise LocalProtocolError("withdraw_forces needs the owner given to queue_force")
+        self._forces.withdraw(lambda force: force.owner is owner)
+        in_flight = self._ledger.force
+        if in_flight is not None and in_flight.owner is owner:
+            self._ledger.end_force()
+        if self._commit_force_turn():
+            await self._flush()
+
+    async def check_forces(self, now: float | None = None) -> None:
+        """Re-send or give up an overdue force, and send a queued force whose turn came.
+
+        See :meth:`~neuro_bridge.forces.ForceQueue.overdue`.  Call it now and then
+        (the trio component does, about once a second while connected).
+
+        Args:
+            now: The time on trio's clock; by default :func:`trio.current_time`.
+        """
+        now = trio.current_time() if now is None else now
+        overdue = self._forces.overdue(now, self._ledger)
+        force = self._ledger.force
+        if force is not None and overdue is Overdue.RESEND:
+            logger.info("Neuro has not acted on the force %r; sending it again", force.query)
+            self._outgoing.append((force.frame, GameCommandKind.FORCE))
+        elif force is not None and overdue is Overdue.GIVE_UP:
+            logger.warning(
+                "giving up the force %r: Neuro did not act on it, even when sent again",
+                force.query,
+            )
+            self._ledger.end_force()
+        self._commit_force_turn(now)
+        if self._outgoing:
+            await self._flush()
+
+    def _force_request(self, forced: ActionsForced, owner: object) -> ForceRequest:
+        return ForceRequest(
             query=forced.query,
             action_names=forced.action_names,
             state=forced.state,
             ephemeral_context=forced.ephemeral_context,
             priority=forced.priority,
             frame=self._commands.force(forced),
+            owner=owner,
         )
+
+    def _trimmed_force(self, force: ForceRequest, names: tuple[str, ...]) -> ForceRequest:
+        forced = ActionsForced(
+            query=force.query,
+            action_names=names,
+            state=force.state,
+            ephemeral_context=force.ephemeral_context,
+            priority=force.priority,
+        )
+        return self._force_request(forced, force.owner)
+
+    def _commit_force_turn(self, now: float | None = None) -> bool:
+        """Commit the next queued force if its turn has come; return whether one was.
+
+        Its frame goes into the outgoing queue behind every frame committed before
+        (the result or unregistration that ended the previous force): flush after.
+        """
+        if not self._forces:
+            return False
+        turn = self._forces.take_turn(self._ledger)
+        for dropped in turn.dropped:
+            logger.info("dropping the force %r: none of its actions is registered", dropped.query)
+        force = turn.send
+        if force is None:
+            return False
         self._ledger.start_force(force)
-        await self._send_frame(force.frame, GameCommandKind.FORCE)
+        self._forces.sent(trio.current_time() if now is None else now)
+        self._outgoing.append((force.frame, GameCommandKind.FORCE))
+        return True
 
     async def send_action_result(
         self,
@@ -411,7 +560,9 @@ class AbstractNeuroAPI(abc.ABC):
         """
         frame = self._commands.action_result(id, success, message)
         self._ledger.answer(id, success)
-        await self._send_frame(frame, GameCommandKind.RESULT)
+        self._outgoing.append((frame, GameCommandKind.RESULT))
+        self._commit_force_turn()
+        await self._flush()
 
     async def send_shutdown_ready(self) -> None:
         """Send ``shutdown/ready``: progress is saved, the game may be closed."""
@@ -442,6 +593,9 @@ class AbstractNeuroAPI(abc.ABC):
                     "ignoring action %r: id %r is already being handled", event.name, event.id
                 )
                 return
+            force = self._ledger.force
+            if force is not None and event.name in force.action_names:
+                self._forces.acted(trio.current_time())
             await self.handle_action(event)
         elif isinstance(event, InvalidActionMessage):
             action_id = event.action_id
@@ -474,7 +628,9 @@ class AbstractNeuroAPI(abc.ABC):
 
     def forget_unanswered(self) -> list[str]:
         """Forget every unanswered action id (their connection is gone); return them."""
-        return self._ledger.forget_unanswered()
+        stale = self._ledger.forget_unanswered()
+        self._commit_force_turn()  # goes out with the next connection's restoration
+        return stale
 
     def is_unanswered(self, action_id: str) -> bool:
         """Return whether Neuro's action *action_id* still awaits its result."""

@@ -60,7 +60,6 @@ import attrs
 import trio
 from libcomponent.component import Component, Event, ExternalRaiseManager
 
-from neuro_bridge.api import ForceInFlightError, ForceRequest
 from neuro_bridge.component import (
     SEND_CONTEXT_EVENT,
     ActionFailedError,
@@ -119,8 +118,8 @@ COMMAND_QUEUE_SIZE: Final = 4096
 GRACEFUL_STOP_TIMEOUT: Final = 0.5
 #: Seconds :meth:`NeuroGame.shutdown` waits in all by default.
 DEFAULT_SHUTDOWN_TIMEOUT: Final = 2.0
-#: Seconds a queued force waits for the result that ends the previous force.
-_FORCE_HANDOFF_TIMEOUT: Final = 5.0  # also for commands queued by a handler
+#: Seconds a command queued by a handler waits for that handler's result.
+_HANDLER_RESULT_TIMEOUT: Final = 5.0
 #: Event raised (data ``None``) each time a connection is open and restored.
 CONNECTED_EVENT: Final = "neuro_connected"
 
@@ -184,7 +183,7 @@ class _GameComponent(TrioNeuroAPIComponent):
 
     async def wait_answered(self, action_id: str) -> None:
         """Wait until *action_id* is answered or forgotten (or a few seconds pass)."""
-        with trio.move_on_after(_FORCE_HANDOFF_TIMEOUT):
+        with trio.move_on_after(_HANDLER_RESULT_TIMEOUT):
             while self.is_unanswered(action_id):
                 await self._result_sent.wait()
         await trio.lowlevel.checkpoint()
@@ -194,10 +193,6 @@ class _GameComponent(TrioNeuroAPIComponent):
         while self._unanswered:
             await self._result_sent.wait()
         await trio.lowlevel.checkpoint()
-
-    async def wait_result_sent(self) -> None:
-        """Wait until the next result has been sent (or unanswered ids forgotten)."""
-        await self._result_sent.wait()
 
 
 class _Callbacks(Component):
@@ -228,7 +223,7 @@ class _Callbacks(Component):
 
 
 class _Tracked:
-    """A game's handler as registered: notes answers to the pending force.
+    """A game's handler as registered: one-shot removals and a result listener.
 
     Two wrappers of the same handler for the same action are equal, so the
     component can tell "the same handler again" from "another handler".
@@ -262,8 +257,8 @@ class _Tracked:
     def __repr__(self) -> str:
         return f"<{self.name!r} handler {self.handler!r}>"
 
-    def _answered(self, force: ForceRequest | None, value: object) -> ActionResult:
-        result = self.game._note_answer(self.name, force, value)
+    def _answered(self, value: object) -> ActionResult:
+        result = to_action_result(value, self.name)
         if result.success and self.leaves:
             # Unregistered before the result: from now on, registering them
             # again (the next turn) is a fresh registration.
@@ -272,45 +267,25 @@ class _Tracked:
             self.listener(result)
         return result
 
-    async def _noted(self, force: ForceRequest | None, awaitable: Awaitable[Any]) -> ActionResult:
-        try:
-            value = await awaitable
-        except BaseException as exc:  # raised, or cancelled (too slow): a failure
-            self.game._note_answer(self.name, force, None, exc)
-            raise
-        return self._answered(force, value)
+    async def _noted(self, awaitable: Awaitable[Any]) -> ActionResult:
+        return self._answered(await awaitable)
 
 
 class _TrackedSync(_Tracked):
     __slots__ = ()
 
     def __call__(self, data: dict[str, Any]) -> HandlerReturn | Awaitable[HandlerReturn]:
-        force = self.game._answering_force(self.name)
-        try:
-            value = self.handler(data)
-        except BaseException as exc:
-            self.game._note_answer(self.name, force, None, exc)
-            raise
+        value = self.handler(data)
         if inspect.isawaitable(value):  # a sync callable that returned a coroutine
-            return self._noted(force, value)
-        return self._answered(force, value)
+            return self._noted(value)
+        return self._answered(value)
 
 
 class _TrackedAsync(_Tracked):
     __slots__ = ()
 
     async def __call__(self, data: dict[str, Any]) -> HandlerReturn:
-        force = self.game._answering_force(self.name)
-        try:
-            awaitable = cast("Awaitable[HandlerReturn]", self.handler(data))
-        except BaseException as exc:
-            self.game._note_answer(self.name, force, None, exc)
-            raise
-        return await self._noted(force, awaitable)
-
-
-#: Stands for the outcome of a handler that raised.
-_FAILED: Final = ActionResult(False, "raised")
+        return await self._noted(cast("Awaitable[HandlerReturn]", self.handler(data)))
 
 
 def _original(handler: object) -> object:
@@ -368,13 +343,8 @@ class NeuroGame:
         # What queued-but-unsent commands will do, for eager checks: name ->
         # queued registrations (action, handler) and removals (None), oldest first.
         self._queued_ops: dict[str, collections.deque[tuple[Action, object] | None]] = {}
+        # Forces handed to the command task but not yet to the component's queue.
         self._queued_forces = 0
-        # Forces a handler is answering / has answered successfully / has failed:
-        # while the result for the pending force is on its way, the next force
-        # may be queued behind it (see force()).
-        self._answering: ForceRequest | None = None
-        self._resolving_force: ForceRequest | None = None
-        self._failed_force: ForceRequest | None = None
         # Set when the command task has drained the closed channel (shutdown).
         self._commands_done = trio.Event()
         # Open action windows, polled on every pump.
@@ -409,8 +379,13 @@ class NeuroGame:
 
     @property
     def force_pending(self) -> bool:
-        """Whether a force is queued or waiting for Neuro's successful action."""
-        return self._queued_forces > 0 or self._component.pending_force is not None
+        """Whether a force is in flight (waiting for Neuro's successful action) or queued."""
+        component = self._component
+        return (
+            self._queued_forces > 0
+            or component.pending_force is not None
+            or len(component.force_queue) > 0
+        )
 
     # ------------------------------------------------------------ actions
 
@@ -593,39 +568,10 @@ class NeuroGame:
         leaves: tuple[str, ...],
         listener: Callable[[ActionResult], None] | None,
     ) -> ActionHandler:
-        """Wrap *handler* to track answers to the pending force (see :meth:`force`)."""
+        """Wrap *handler* for one-shot removals and a result listener."""
         if is_async_callable(handler):
             return _TrackedAsync(self, name, handler, leaves, listener)
         return _TrackedSync(self, name, handler, leaves, listener)
-
-    def _answering_force(self, name: str) -> ForceRequest | None:
-        force = self._component.pending_force
-        if force is None or name not in force.action_names:
-            return None
-        self._answering = force
-        return force
-
-    def _note_answer(
-        self,
-        name: str,
-        force: ForceRequest | None,
-        value: object,
-        error: BaseException | None = None,
-    ) -> ActionResult:
-        """Turn a handler's outcome into its result; note whether it ends *force*.
-
-        After an *error* the result is only a note: the component words the answer.
-        """
-        result = _FAILED if error is not None else to_action_result(value, name)
-        if force is not None:
-            if self._answering is force:
-                self._answering = None
-            if result.success:
-                self._resolving_force = force
-                self._failed_force = None
-            else:
-                self._failed_force = force
-        return result
 
     def action_window(self, *, on_end: Callable[[WindowEnd], object] | None = None) -> ActionWindow:
         """Return a new :class:`ActionWindow` of this game, to build and open.
@@ -672,14 +618,18 @@ class NeuroGame:
         state: str | None = None,
         ephemeral_context: bool = False,
         priority: ForcePriority | str = ForcePriority.LOW,
+        owner: object = None,
     ) -> None:
-        """Make Neuro pick one of *action_names* now.
+        """Make Neuro pick one of *action_names*: now, or when the forces ahead have ended.
 
         The actions must be registered (or queued by :meth:`add_action` before this
-        call).  Only one force may be in flight: it ends with a successful result
-        for one of its actions, or when they are all removed.  A handler may queue
-        the next force as soon as it has answered the current one successfully;
-        it is sent after that result.
+        call).  Only one force is in flight at a time; it ends with a successful
+        result for one of its actions, when they are all removed, or when Neuro
+        ignores it (sent again once, then given up: see
+        :mod:`neuro_bridge.forces`).  Later forces wait in a queue and go out in
+        turn, each after the answer that ended the one before, trimmed to the
+        actions still registered then (or dropped if none is).  A handler may
+        force the next turn: it goes out after the handler's result.
 
         Args:
             query: What Neuro should do now.
@@ -687,10 +637,11 @@ class NeuroGame:
             state: The game state as text (e.g. the board).
             ephemeral_context: Forget *state* and *query* after answering.
             priority: How urgent, see :class:`~neuro_bridge.protocol.ForcePriority`.
+            owner: Who asks (a window, a screen...), to take it back with
+                :meth:`withdraw_force`.
 
         Raises:
             LocalProtocolError: An argument is invalid or an action is not registered.
-            ForceInFlightError: Another force is still in flight.
             CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
 
         """
@@ -706,28 +657,17 @@ class NeuroGame:
         if unknown:
             raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
         component = self._component
-        awaited = component.pending_force
-        if self._queued_forces or (
-            awaited is not None
-            and awaited is not self._resolving_force
-            and awaited is not self._answering
-        ):
-            raise ForceInFlightError(
-                "a force is already in flight; wait until Neuro's action for it succeeds"
-            )
 
         async def send() -> None:
             try:
-                # Queued by the handler answering the previous force: send it
-                # after that answer's result, never two forces at once.
-                with trio.move_on_after(_FORCE_HANDOFF_TIMEOUT):
-                    while (
-                        awaited is not None
-                        and component.pending_force is awaited
-                        and self._failed_force is not awaited
-                    ):
-                        await component.wait_result_sent()
-                await component.send_force_action(state, query, names, ephemeral_context, priority)
+                # Checked again at the turn: actions removed meanwhile are trimmed.
+                still = tuple(name for name in names if name in component.ledger.actions)
+                if still:
+                    await component.queue_force(
+                        state, query, still, ephemeral_context, priority, owner=owner
+                    )
+                else:
+                    logger.info("dropping the force %r: its actions were removed", query)
             finally:
                 self._queued_forces -= 1
 
@@ -735,6 +675,26 @@ class NeuroGame:
             self._queued_forces += 1
 
         self._submit(send, queued)
+
+    def withdraw_force(self, owner: object) -> None:
+        """Take back every force *owner* asked for: queued, or in flight.
+
+        A force in flight is given up (Neuro may still act on it: its actions stay
+        registered until the game removes them); the next queued force takes its
+        turn.  Unknown owners are harmless.
+
+        Raises:
+            ValueError: *owner* is ``None``.
+            CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
+
+        """
+        if owner is None:
+            raise ValueError("withdraw_force needs the owner given to force()")
+
+        async def withdraw() -> None:
+            await self._component.withdraw_forces(owner)
+
+        self._submit(withdraw)
 
     def send_shutdown_ready(self) -> None:
         """Tell Neuro the game has saved and may be closed (``shutdown/ready``).
@@ -1007,14 +967,14 @@ class ActionWindow:
     action (bad data, a handler returning failure) leaves the window open, and a
     forced one is retried by Neuro.
 
-    **The force** (:meth:`set_force`) goes out at :meth:`open`, after a delay, or
+    **The force** (:meth:`set_force`) is due at :meth:`open`, after a delay, or
     the first time a condition holds -- checked on every
-    :meth:`NeuroGame.pump`, so on every frame.  A window never puts a second
-    force in flight: when its force is due while another force (the game's, or
-    another window's) is pending, it **waits** and sends its own as soon as that
-    one has ended, still only if the window is open.  Times are measured on the
-    host thread at each pump (``time.monotonic``), so they are as precise as the
-    game's frame rate.
+    :meth:`NeuroGame.pump`, so on every frame.  Then it joins the game's force
+    queue (:meth:`NeuroGame.force`, the window as its owner): when another force
+    is in flight it waits its turn, and it goes out naming the window's actions
+    still registered then.  When the window ends, its force ends with it,
+    queued or in flight.  Times are measured on the host thread at each pump
+    (``time.monotonic``), so they are as precise as the game's frame rate.
 
     **Reconnects** change nothing: the registrations and the force in flight
     are restored by the component on every connection, and the window's clock
@@ -1124,8 +1084,8 @@ class ActionWindow:
         The force is due *after* seconds from :meth:`open` (at once by default)
         and, with *when*, the first time ``when()`` is true from then on
         (checked on every pump; an exception from it is logged and counts as
-        false).  A due force waits while another force is pending (see the
-        class docstring).
+        false).  A due force waits its turn behind other forces (see the class
+        docstring).
 
         Args:
             query: What Neuro should do now.
@@ -1234,18 +1194,22 @@ class ActionWindow:
                     return
             self._force_due = True
         game = self.game
-        if game.force_pending:
-            return  # never a second force in flight: wait for that one to end
+        self._state = WindowState.FORCED
+        names = [name for name in self.action_names if game.is_registered(name)]
+        if not names:
+            logger.info("not forcing %r: the window's actions were all removed", force.query)
+            return
         game.force(
             force.query,
-            self.action_names,
+            names,
             state=force.state,
             ephemeral_context=force.ephemeral_context,
             priority=force.priority,
+            owner=self,
         )
-        self._state = WindowState.FORCED
 
     def _end(self, reason: WindowEnd, *, unregister: bool) -> None:
+        forced = self._state is WindowState.FORCED
         self._state = WindowState.ENDED
         self._end_reason = reason
         game = self.game
@@ -1255,6 +1219,8 @@ class ActionWindow:
             still = [name for name in self.action_names if game.is_registered(name)]
             if still:
                 game.remove_action(*still)
+        if forced:
+            game.withdraw_force(self)
         logger.debug("action window %s ended: %s", self.action_names, reason.value)
         if self.on_end is not None:
             try:

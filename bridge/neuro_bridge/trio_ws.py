@@ -132,6 +132,8 @@ BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a mom
 #: Seconds a connection must stay open to count as a success for the backoff; one
 #: that ends sooner (a server that accepts and drops) counts as a failed attempt.
 STABLE_CONNECTION_TIME: Final = 10.0
+#: Seconds between checks for an overdue force (see AbstractNeuroAPI.check_forces).
+_FORCE_CHECK_INTERVAL: Final = 1.0
 
 
 def default_url() -> str:
@@ -631,6 +633,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             return
         self._first_attempt.set()
         nursery.start_soon(self._keepalive, websocket, nursery.cancel_scope)
+        nursery.start_soon(self._watch_forces)
         try:
             await self.websocket_connect_successful()
         except trio_websocket.ConnectionClosed:
@@ -659,6 +662,13 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 await self.write_to_websocket(self._outbox[0][1])
                 self._outbox.popleft()
             self._ready = True
+
+    async def _watch_forces(self) -> None:
+        """About once a second, re-send or give up an overdue force (see check_forces)."""
+        while True:
+            await trio.sleep(_FORCE_CHECK_INTERVAL)
+            if self._ledger.force is not None or self._forces:
+                await self.check_forces()
 
     def _heard(self) -> tuple[int, int]:
         """Return what proves Neuro alive: bytes from her, messages taken from the queue."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import pygame
 import pytest
 
-from neuro_bridge.api import ForceInFlightError
 from neuro_bridge.component import ActionResult
 from neuro_bridge.engines.pygame import PygameNeuro
 from neuro_bridge.game import ActionWindow, WindowEnd, WindowState
@@ -253,9 +252,8 @@ def test_a_window_never_puts_a_second_force_in_flight(screen: pygame.Surface) ->
             for _ in range(10):
                 neuro.wait_frame(120)
             assert commands(connection).count("actions/force") == 1
-            assert state(window) is WindowState.OPEN
-            with pytest.raises(ForceInFlightError):
-                neuro.force("Again.", ["wave"])
+            assert state(window) is WindowState.FORCED  # queued behind the game's force
+            assert neuro.force_pending
             server.send(connection, action_frame("o1", "test_other"))
             run_frames(neuro, lambda: commands(connection).count("actions/force") == 2)
         finally:
@@ -292,3 +290,56 @@ def test_window_misuse_raises_at_the_call() -> None:
         window.open()
     assert neuro.is_registered("test_drop")
     assert DROP.schema == COLUMN_SCHEMA
+
+
+def test_a_window_whose_action_was_removed_forces_the_rest(screen: pygame.Surface) -> None:
+    # The force used to name every action of the window: NeuroGame.force raised
+    # "cannot force unregistered actions" from pump(), on every frame after.
+    turn = Turn()
+    due = [False]
+    with ServerThread() as server, playing(server) as (neuro, connection):
+        window = turn.window(neuro)
+        window.set_force("Drop a disc.", when=lambda: due[0])
+        window.open()
+        run_frames(neuro, lambda: "actions/register" in commands(connection))
+        neuro.remove_action("wave")
+        due[0] = True
+        run_frames(neuro, lambda: "actions/force" in commands(connection))
+        for _ in range(5):
+            neuro.wait_frame(120)  # pumps that used to raise
+        assert state(window) is WindowState.FORCED
+    force = received(connection, "actions/force")[0]
+    assert force["data"]["action_names"] == ["test_drop"]
+
+
+def test_a_replaced_window_leaves_nothing_behind(screen: pygame.Surface) -> None:
+    # Window A is forced and closed; window B, opened at once with a force of its
+    # own, gets its force out, and a plain force after it waits its turn.
+    first, second = Turn(), Turn()
+    with ServerThread() as server, playing(server) as (neuro, connection):
+        a = first.window(neuro)
+        a.set_force("Drop a disc (A).")
+        a.open()
+        run_frames(neuro, lambda: "actions/force" in commands(connection))
+        a.close()
+        b = second.window(neuro)
+        b.set_force("Drop a disc (B).")
+        b.open()
+        neuro.add_action(Action("test_other", "Something else."), lambda data: None)
+        neuro.force("Do something else (plain).", ["test_other", "test_drop"])
+        run_frames(neuro, lambda: commands(connection).count("actions/force") == 2)
+        server.send(connection, action_frame("b1", "test_drop", {"column": 1}))
+        run_frames(neuro, lambda: commands(connection).count("actions/force") == 3)
+    forces = [m["data"] for m in received(connection, "actions/force")]
+    assert [f["query"] for f in forces] == [
+        "Drop a disc (A).",
+        "Drop a disc (B).",
+        "Do something else (plain).",
+    ]
+    # B's success removed test_drop: the plain force was trimmed to what was left.
+    assert forces[2]["action_names"] == ["test_other"]
+    assert second.ends == [WindowEnd.SUCCESS]
+    names = commands(connection)
+    forced_b = [i for i, n in enumerate(names) if n == "actions/force"][1]
+    # A's actions were unregistered before B's force went out.
+    assert names.index("actions/unregister") < forced_b
