@@ -46,7 +46,6 @@ import renpy
 import renpy.display.core
 from renpy.display.core import EndInteraction
 
-from neuro_bridge.api import ForceInFlightError
 from neuro_bridge.component import ActionResult
 from neuro_bridge.game import NeuroGame
 from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError, check_action_name
@@ -252,9 +251,8 @@ class _Window:
         self.offered = False
         self.won = False
         self.apply: Callable[[], None] | None = None
-        #: The (query, state) of a force not sent yet (another was in flight).
+        #: The (query, state) of a force not handed to the game's queue yet.
         self.force: tuple[str, str | None] | None = None
-        self.force_delayed = False
 
     def accepting(self) -> bool:
         return self.state == "shown" and renpy.game.context() is self.context
@@ -484,24 +482,17 @@ class RenpyNeuro:
         self._force(window)
 
     def _force(self, window: _Window) -> None:
-        """Send the window's force, or keep it for later while another is in flight.
-
-        Another force may be ending (its actions' removal still queued, after a
-        rollback or a load) or be the game's own; the force is tried again
-        after each pump until it goes out or the window closes.
-        """
+        """Queue the window's force (it waits its turn behind another one in flight)."""
         if window.force is None or window.state == "closed":
             return
         query, state = window.force
-        try:
-            self.api.force(
-                query, [window.action_name], state=state, priority=self.settings["priority"]
-            )
-        except ForceInFlightError:
-            if not window.force_delayed:
-                window.force_delayed = True
-                logger.info("another force is in flight; %r waits for it", window.action_name)
-            return
+        self.api.force(
+            query,
+            [window.action_name],
+            state=state,
+            priority=self.settings["priority"],
+            owner=window,
+        )
         window.force = None
 
     def close_window(self, window: _Window) -> None:
@@ -514,6 +505,8 @@ class RenpyNeuro:
         window.state = "closed"
         if window.offered and not window.won and self.api.is_registered(window.action_name):
             self.api.remove_action(window.action_name)
+        if window.offered:
+            self.api.withdraw_force(window)
 
     def _query(self, default: str) -> str:
         """Return the last line of dialogue (what the game just asked), else *default*."""
@@ -937,7 +930,8 @@ def force(
     """Make Neuro perform one of the registered actions *names* (``neuro.force``).
 
     Returns at once; her action calls its handler later.  One force at a time:
-    it ends when one of its actions succeeds or they are all unregistered.
+    it ends when one of its actions succeeds or they are all unregistered; a force
+    asked for meanwhile waits its turn.
 
     Args:
         query: What she should do now.
@@ -947,7 +941,6 @@ def force(
 
     Raises:
         LocalProtocolError: An argument is invalid or an action is not registered.
-        ForceInFlightError: Another force is still in flight.
 
     """
     plugin = _plugin()
