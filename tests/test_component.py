@@ -197,10 +197,38 @@ async def test_action_failed_error_sends_the_games_own_message(kind: str) -> Non
     assert result == {"id": result["id"], "success": False, "message": "Column 3 is full."}
 
 
-@pytest.mark.parametrize("message", ["", None, 3])
+@pytest.mark.parametrize("message", ["", "   ", "\n\t", None, 3])
 def test_action_failed_error_needs_a_message(message: Any) -> None:
     with pytest.raises(TypeError):
         ActionFailedError(message)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_blank_failure_message_is_answered_and_the_connection_stays(kind: str) -> None:
+    # An async handler raising ActionFailedError("   ") used to make the result
+    # builder raise inside the read loop: the connection dropped for good and the
+    # action was never answered.
+    def refuse(data: dict[str, Any]) -> Any:
+        if data["column"]:
+            return ActionResult(False, "  \n ")
+        raise ActionFailedError("   ")
+
+    async def refuse_later(data: dict[str, Any]) -> Any:
+        await trio.lowlevel.checkpoint()
+        return refuse(data)
+
+    async with session() as s:
+        await s.component.register_action(PLAY, refuse if kind == "sync" else refuse_later)
+        raised = await s.act("play", {"column": 0})
+        returned = await s.act("play", {"column": 1})
+        assert not s.component.not_connected
+    assert raised["success"] is False
+    assert raised["message"].strip()
+    assert returned == {
+        "id": returned["id"],
+        "success": False,
+        "message": "The game could not perform 'play' right now.",
+    }
 
 
 async def test_same_action_with_another_handler_is_refused() -> None:
@@ -275,7 +303,7 @@ def _returning(value: object) -> Callable[[dict[str, Any]], Any]:
         (True, True, None),
         (False, False, "The game could not perform 'wave' right now."),
         ("Waved.", True, "Waved."),
-        ("", True, ""),
+        ("", True, None),  # a blank message is left out (result_message)
         ((True, "ok"), True, "ok"),
         ((True, None), True, None),
         ((False, "Busy."), False, "Busy."),

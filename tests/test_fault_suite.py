@@ -565,12 +565,9 @@ async def _feed(batch: list[str | bytes]) -> int:
     for frame in batch:
         before = len(component.written)
         event = parse_neuro_message(frame)
-        try:
+        # Answered by handle_invalid_action; the read loop goes on.
+        with contextlib.suppress(ActionMessageError, ActionMessageTypeError):
             await component.dispatch_event(event)
-        except (ActionMessageError, ActionMessageTypeError) as exc:
-            # What TrioNeuroAPIComponent's read loop does.
-            if exc.action_id is not None:
-                await component.send_action_result(exc.action_id, False, exc.reason)
         new = component.written[before:]
         action_id = _recoverable_id(frame)
         results = [json.loads(f) for f in new if f.startswith('{"command":"action/result"')]

@@ -63,6 +63,7 @@ from neuro_bridge.protocol import (
     parse_game_message,
     parse_neuro_message,
     read_game_frame,
+    result_message,
 )
 
 GAME = "My Game"
@@ -1009,3 +1010,26 @@ def test_the_game_parser_never_raises(command: Any, game: Any, data: Any) -> Non
 def test_the_game_parser_takes_any_bytes(frame: bytes | str) -> None:
     event = parse_game_message(frame)
     assert isinstance(event, GameEvent.__args__)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("success", "message", "name", "said"),
+    [
+        (True, None, None, None),
+        (True, "Done.", None, "Done."),
+        (True, "   ", None, None),
+        (False, "Column 3 is full.", "play", "Column 3 is full."),
+        (False, None, "play", "The game could not perform 'play' right now."),
+        (False, " \n\t", "play", "The game could not perform 'play' right now."),
+        (False, "", None, "The game could not perform that action right now."),
+    ],
+)
+def test_result_message_words_every_answer(
+    success: bool, message: str | None, name: str | None, said: str | None
+) -> None:
+    assert result_message(success, message, name) == said
+
+
+def test_result_message_refuses_a_message_that_is_not_text() -> None:
+    with pytest.raises(LocalProtocolError, match="result message must be a str"):
+        result_message(False, 3, "play")  # type: ignore[arg-type]

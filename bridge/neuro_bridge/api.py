@@ -48,6 +48,7 @@ from neuro_bridge.protocol import (
     check_actions,
     check_force,
     parse_neuro_message,
+    result_message,
 )
 
 if TYPE_CHECKING:
@@ -81,9 +82,11 @@ class ForceInFlightError(LocalProtocolError):
 class _InvalidActionMessageError(RemoteProtocolError):
     """An ``action`` from Neuro that cannot be handled as sent.
 
+    Raised after :meth:`AbstractNeuroAPI.handle_invalid_action` has answered it:
+    the exception reports, it does not ask for an answer.
+
     Attributes:
-        action_id: The id to answer, or ``None`` when none could be recovered
-            (or when the id belongs to an action still being handled).
+        action_id: The id the frame carried, or ``None`` when none could be read.
         reason: What was wrong.
     """
 
@@ -554,10 +557,17 @@ class AbstractNeuroAPI(abc.ABC):
         Send it as soon as the data is validated, before the effect runs.
         ``success=False`` during a force makes Neuro retry the force; to report an
         error without a retry, send ``success=True`` with the error as *message*.
+        Every answer passes here, and says what
+        :func:`~neuro_bridge.protocol.result_message` decides: a failure without a
+        message (or with a blank one) tells Neuro the game could not perform the
+        action right now.
 
         Raises:
-            LocalProtocolError: If *success* is false and there is no message.
+            LocalProtocolError: If *id* is not a str, *success* not a bool, or
+                *message* neither a str nor ``None``.
         """
+        if message is not None or not success:
+            message = result_message(success, message, self._unanswered.get(id))
         frame = self._commands.action_result(id, success, message)
         self._ledger.answer(id, success)
         self._outgoing.append((frame, GameCommandKind.RESULT))
@@ -578,10 +588,10 @@ class AbstractNeuroAPI(abc.ABC):
 
         Raises:
             ActionMessageError: An ``action`` with missing keys (a ``ValueError``;
-                unknown extra keys are logged and ignored, unlike the page says).
-                ``action_id`` says whom to answer.
+                unknown extra keys are logged and ignored, unlike the page says),
+                after :meth:`handle_invalid_action` has answered it.
             ActionMessageTypeError: An ``action`` with a field of the wrong type (a
-                ``TypeError``).
+                ``TypeError``), likewise.
         """
         await self.dispatch_event(parse_neuro_message(await self.read_from_websocket()))
 
@@ -598,18 +608,12 @@ class AbstractNeuroAPI(abc.ABC):
                 self._forces.acted(trio.current_time())
             await self.handle_action(event)
         elif isinstance(event, InvalidActionMessage):
-            action_id = event.action_id
-            reason = event.reason
-            if action_id is not None and action_id in self._unanswered:
-                # That id belongs to an action still being handled: its answer is
-                # the handler's, so this frame gets none.
-                reason = f"{reason} (id {action_id!r} is already being handled)"
-                action_id = None
-            elif action_id is not None:
-                self._ledger.action_sent(action_id, "")
+            # Answered by the hook; the exception only reports it (the seed's
+            # read_message raises for such frames).
+            await self.handle_invalid_action(event)
             if event.wrong_type:
-                raise ActionMessageTypeError(reason, action_id)
-            raise ActionMessageError(reason, action_id)
+                raise ActionMessageTypeError(event.reason, event.action_id)
+            raise ActionMessageError(event.reason, event.action_id)
         elif isinstance(event, ReregisterAllRequested):
             await self.handle_reregister_all()
         elif isinstance(event, GracefulShutdownRequested):
@@ -644,6 +648,30 @@ class AbstractNeuroAPI(abc.ABC):
         await self.send_action_result(
             action.id, False, f"This game has no handler for the action {action.name!r}."
         )
+
+    async def handle_invalid_action(self, event: InvalidActionMessage) -> None:
+        """Handle an ``action`` that cannot be handled as sent: log it, answer it.
+
+        The answer is a failure naming what was wrong, sent when the id could be
+        read and does not belong to an action still being handled (that one gets
+        its handler's answer, so this frame gets none).  Override to answer
+        otherwise; :meth:`read_message` then raises
+        :class:`ActionMessageError` or :class:`ActionMessageTypeError` to report it.
+        """
+        action_id = event.action_id
+        if action_id is not None and action_id in self._unanswered:
+            logger.warning(
+                "invalid action message from Neuro: %s (id %r is already being handled)",
+                event.reason,
+                action_id,
+            )
+            return
+        logger.warning("invalid action message from Neuro: %s", event.reason)
+        if action_id is not None:
+            self._ledger.action_sent(action_id, "")
+            await self.send_action_result(
+                action_id, False, f"Invalid action message: {event.reason}."
+            )
 
     async def handle_reregister_all(self) -> None:
         """Handle ``actions/reregister_all``: register every current action again.

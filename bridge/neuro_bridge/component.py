@@ -48,6 +48,7 @@ from libcomponent.component import Component, Event
 
 from neuro_bridge.api import AbstractNeuroAPI
 from neuro_bridge.protocol import LocalProtocolError
+from neuro_bridge.protocol._wire import is_blank
 from neuro_bridge.schema import DataValidator, SchemaValidationError, compile_validator
 
 if TYPE_CHECKING:
@@ -139,12 +140,13 @@ class ActionFailedError(Exception):
         message: What Neuro is told, e.g. ``"Column 3 is full."``.
 
     Raises:
-        TypeError: *message* is not a non-empty str.
+        TypeError: *message* is not a str, or is blank (the test every failed
+            result passes, :func:`~neuro_bridge.protocol.result_message`).
     """
 
     def __init__(self, message: str) -> None:
-        if not (isinstance(message, str) and message):
-            raise TypeError(f"ActionFailedError needs a non-empty message, not {message!r}")
+        if not isinstance(message, str) or is_blank(message):
+            raise TypeError(f"ActionFailedError needs a message that is not blank, not {message!r}")
         super().__init__(message)
         self.message = message
 
@@ -197,9 +199,11 @@ def to_action_result(value: object, action_name: str) -> ActionResult:
     The rule (:data:`HandlerReturn`): ``None`` is success; an
     :class:`ActionResult` is itself; a bool is success or failure without a
     message; a str is success with that message; ``(success, message)`` is both,
-    as a pair of exactly a bool and a str or ``None``.  A failure without a
-    message gets a generic one.  Anything else -- ``(True,)``, ``(True, 5)``, a
-    number -- is a bug in the game: logged as an error and answered as a failure.
+    as a pair of exactly a bool and a str or ``None``.  (A failure without a
+    message is answered with a generic one, as every result is worded:
+    :func:`~neuro_bridge.protocol.result_message`.)  Anything else --
+    ``(True,)``, ``(True, 5)``, a number -- is a bug in the game: logged as an
+    error and answered as a failure.
 
     Args:
         value: The handler's return value.
@@ -228,8 +232,6 @@ def to_action_result(value: object, action_name: str) -> ActionResult:
             value,
         )
         return ActionResult(False, f"The game could not perform {action_name!r} (internal error).")
-    if not result.success and not (result.message and result.message.strip()):
-        return ActionResult(False, f"The game could not perform {action_name!r} right now.")
     return result
 
 

@@ -99,8 +99,6 @@ LISTENING_LINE: Final = "neuro-bridge proxy listening on {url}"
 NO_GAME_MESSAGE: Final = "The game is not connected right now; try again in a moment."
 #: Sent to Neuro for an action whose game disconnected before answering.
 GAME_LEFT_MESSAGE: Final = "The game disconnected before answering this action."
-#: Sent for a ``success: false`` result the game sent without a message.
-NO_REASON_MESSAGE: Final = "The game refused the action without saying why."
 
 _TOKEN_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -491,10 +489,9 @@ class NeuroProxy:
                     result.id,
                 )
                 return
-            message = result.message
-            if not result.success and not message:
-                message = NO_REASON_MESSAGE
-            slot.settle(ActionResult(result.success, message))
+            # Worded for Neuro (a failure without a message too) where every
+            # answer passes: send_action_result, upstream.
+            slot.settle(ActionResult(result.success, result.message))
             return
         upstream = self._upstream
         if upstream is None or command == GameCommandKind.STARTUP:

@@ -404,11 +404,12 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
 
         Raises:
             ValueError: An ``action`` with missing keys in its data
-                (:class:`~neuro_bridge.api.ActionMessageError`; ``action_id`` says
-                whom to answer).  Unknown extra keys are logged and ignored -- a
-                deliberate difference from the published page.
+                (:class:`~neuro_bridge.api.ActionMessageError`), already answered
+                by :meth:`handle_invalid_action`.  Unknown extra keys are logged
+                and ignored -- a deliberate difference from the published page.
             TypeError: An ``action`` key of the wrong type
-                (:class:`~neuro_bridge.api.ActionMessageTypeError`).
+                (:class:`~neuro_bridge.api.ActionMessageTypeError`), likewise
+                answered.
             trio_websocket.ConnectionClosed: The connection was lost.
         """
         await super().read_message()
@@ -736,12 +737,8 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             except (trio_websocket.ConnectionClosed, trio.BrokenResourceError) as exc:
                 logger.info("connection to Neuro closed: %r", exc)
                 return
-            except (ActionMessageError, ActionMessageTypeError) as exc:
-                logger.warning("invalid action message from Neuro: %s", exc.reason)
-                if exc.action_id is not None:
-                    await self.send_action_result(
-                        exc.action_id, False, f"Invalid action message: {exc.reason}."
-                    )
+            except (ActionMessageError, ActionMessageTypeError):
+                pass  # logged and answered by handle_invalid_action
             except Exception:
                 if self.not_connected:  # connect(None) from a hook: nothing left to read
                     logger.info("connection cleared while reading; reconnecting")

@@ -92,6 +92,7 @@ from neuro_bridge.protocol._wire import (
     ProtocolError,
     RemoteProtocolError,
     check_action_name,
+    result_message,
 )
 
 __all__ = [
@@ -145,6 +146,7 @@ __all__ = [
     "parse_game_message",
     "parse_neuro_message",
     "read_game_frame",
+    "result_message",
 ]
 
 # Shown as neuro_bridge.protocol.X in tracebacks, reprs and the documentation.

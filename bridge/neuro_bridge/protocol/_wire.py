@@ -317,6 +317,30 @@ def needs_failure_message(success: bool, message: str | None) -> bool:
     return not success and is_blank(message)
 
 
+def result_message(
+    success: bool, message: str | None, action_name: str | None = None
+) -> str | None:
+    """Return what an ``action/result`` says: the one rule for every answer a game sends.
+
+    A failure must tell Neuro why (she retries a failed force): without a
+    message, or with a blank one, it says that the game could not perform
+    *action_name* right now.  A success's blank message is left out.  Anything
+    else is sent as it is.
+
+    Raises:
+        LocalProtocolError: *message* is neither a str nor ``None``.
+    """
+    if message is not None and not isinstance(message, str):
+        raise wrong_type(message, "result message", "str")
+    if not is_blank(message):
+        return message
+    if success:
+        return None
+    if action_name:
+        return f"The game could not perform {action_name!r} right now."
+    return "The game could not perform that action right now."
+
+
 # ---------------------------------------------------------------- actions
 
 
