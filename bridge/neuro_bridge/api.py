@@ -395,17 +395,7 @@ class AbstractNeuroAPI(abc.ABC):
                 :attr:`pending_force`).
             LocalProtocolError: If a name is not registered or an argument is invalid.
         """
-        names = tuple(action_names) if not isinstance(action_names, str) else (action_names,)
-        forced = check_force(
-            query=query,
-            action_names=names,
-            state=state,
-            ephemeral_context=ephemeral_context,
-            priority=priority,
-        )
-        unknown = self._ledger.unknown_names(names)
-        if unknown:
-            raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
+        forced = self._checked_force(state, query, action_names, ephemeral_context, priority)
         pending = self._ledger.force
         if pending is not None:
             raise ForceInFlightError(
@@ -446,17 +436,7 @@ class AbstractNeuroAPI(abc.ABC):
             LocalProtocolError: If a name is not registered now or an argument is
                 invalid.
         """
-        names = tuple(action_names) if not isinstance(action_names, str) else (action_names,)
-        forced = check_force(
-            query=query,
-            action_names=names,
-            state=state,
-            ephemeral_context=ephemeral_context,
-            priority=priority,
-        )
-        unknown = self._ledger.unknown_names(names)
-        if unknown:
-            raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
+        forced = self._checked_force(state, query, action_names, ephemeral_context, priority)
         evicted = self._forces.push(self._force_request(forced, owner))
         if evicted is not None:
             logger.warning(
@@ -505,6 +485,28 @@ class AbstractNeuroAPI(abc.ABC):
         self._commit_force_turn(now)
         if self._outgoing:
             await self._flush()
+
+    def _checked_force(
+        self,
+        state: str | None,
+        query: str,
+        action_names: Iterable[str],
+        ephemeral_context: bool,
+        priority: ForcePriority | str,
+    ) -> ActionsForced:
+        """Check a force's arguments and that it names only registered actions."""
+        names = tuple(action_names) if not isinstance(action_names, str) else (action_names,)
+        forced = check_force(
+            query=query,
+            action_names=names,
+            state=state,
+            ephemeral_context=ephemeral_context,
+            priority=priority,
+        )
+        unknown = self._ledger.unknown_names(names)
+        if unknown:
+            raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
+        return forced
 
     def _force_request(self, forced: ActionsForced, owner: object) -> ForceRequest:
         return ForceRequest(
