@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import collections
+import functools
 import logging
 from typing import TYPE_CHECKING, Any, Union
 
@@ -131,6 +132,31 @@ class ForceRequest:
     owner: object = attrs.field(default=None, eq=False, repr=False)
 
 
+def _force_request(commands: GameCommands, forced: ActionsForced, owner: object) -> ForceRequest:
+    return ForceRequest(
+        query=forced.query,
+        action_names=forced.action_names,
+        state=forced.state,
+        ephemeral_context=forced.ephemeral_context,
+        priority=forced.priority,
+        frame=commands.force(forced),
+        owner=owner,
+    )
+
+
+def _trimmed_force(
+    commands: GameCommands, force: ForceRequest, names: tuple[str, ...]
+) -> ForceRequest:
+    forced = ActionsForced(
+        query=force.query,
+        action_names=names,
+        state=force.state,
+        ephemeral_context=force.ephemeral_context,
+        priority=force.priority,
+    )
+    return _force_request(commands, forced, force.owner)
+
+
 class _WriteTurn:
     """One writer at a time, in the order they asked: a ``trio.StrictFIFOLock``.
 
@@ -195,7 +221,11 @@ class AbstractNeuroAPI(abc.ABC):
         # Committed frames not yet written, in commit order, and their one writer.
         self._outgoing: collections.deque[tuple[str, GameCommandKind]] = collections.deque()
         self._write_lock = _WriteTurn()
-        self._forces: ForceQueue[ForceRequest] = ForceQueue(self._trimmed_force)
+        self._forces: ForceQueue[ForceRequest] = ForceQueue(
+            # Bound to the builder, not to self: no reference cycle keeps a
+            # closed connection's API object (and its socket) alive.
+            functools.partial(_trimmed_force, self._commands)
+        )
 
     # ------------------------------------------------------------ transport
 
@@ -402,7 +432,7 @@ class AbstractNeuroAPI(abc.ABC):
                 f"a force is already in flight for {list(pending.action_names)}; wait"
                 " for its result or call clear_pending_force()"
             )
-        force = self._force_request(forced, None)
+        force = _force_request(self._commands, forced, None)
         self._ledger.start_force(force)
         self._forces.sent(trio.current_time())
         await self._send_frame(force.frame, GameCommandKind.FORCE)
@@ -437,7 +467,7 @@ class AbstractNeuroAPI(abc.ABC):
                 invalid.
         """
         forced = self._checked_force(state, query, action_names, ephemeral_context, priority)
-        evicted = self._forces.push(self._force_request(forced, owner))
+        evicted = self._forces.push(_force_request(self._commands, forced, owner))
         if evicted is not None:
             logger.warning(
                 "dropping the force %r: %d forces are queued already",
@@ -507,27 +537,6 @@ class AbstractNeuroAPI(abc.ABC):
         if unknown:
             raise LocalProtocolError(f"cannot force unregistered actions {unknown}")
         return forced
-
-    def _force_request(self, forced: ActionsForced, owner: object) -> ForceRequest:
-        return ForceRequest(
-            query=forced.query,
-            action_names=forced.action_names,
-            state=forced.state,
-            ephemeral_context=forced.ephemeral_context,
-            priority=forced.priority,
-            frame=self._commands.force(forced),
-            owner=owner,
-        )
-
-    def _trimmed_force(self, force: ForceRequest, names: tuple[str, ...]) -> ForceRequest:
-        forced = ActionsForced(
-            query=force.query,
-            action_names=names,
-            state=force.state,
-            ephemeral_context=force.ephemeral_context,
-            priority=force.priority,
-        )
-        return self._force_request(forced, force.owner)
 
     def _commit_force_turn(self, now: float | None = None) -> bool:
         """Commit the next queued force if its turn has come; return whether one was.
