@@ -10,8 +10,10 @@ guarded by a timeout.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Callable
@@ -372,3 +374,19 @@ async def test_logging_of_unknown_keys(caplog: pytest.LogCaptureFixture) -> None
             result = await s.server.wait_for_result("k1")
         assert result["success"] is True
     assert "ignoring unknown keys ['v']" in caplog.text
+
+
+@pytest.mark.parametrize("make", [lambda: TrioNeuroAPI(GAME), lambda: TrioNeuroAPIComponent("c", GAME)])
+def test_an_api_object_is_freed_as_soon_as_it_is_dropped(make: Callable[[], Any]) -> None:
+    # No reference cycle: a connection's API object (and the socket it holds) goes
+    # when its last reference does, not whenever the cycle collector next runs.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        api = make()
+        ref = weakref.ref(api)
+        del api
+        assert ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()
