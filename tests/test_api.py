@@ -376,7 +376,9 @@ async def test_logging_of_unknown_keys(caplog: pytest.LogCaptureFixture) -> None
     assert "ignoring unknown keys ['v']" in caplog.text
 
 
-@pytest.mark.parametrize("make", [lambda: TrioNeuroAPI(GAME), lambda: TrioNeuroAPIComponent("c", GAME)])
+@pytest.mark.parametrize(
+    "make", [lambda: TrioNeuroAPI(GAME), lambda: TrioNeuroAPIComponent("c", GAME)]
+)
 def test_an_api_object_is_freed_as_soon_as_it_is_dropped(make: Callable[[], Any]) -> None:
     # No reference cycle: a connection's API object (and the socket it holds) goes
     # when its last reference does, not whenever the cycle collector next runs.
