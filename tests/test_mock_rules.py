@@ -197,8 +197,44 @@ def test_an_id_sent_twice_may_be_answered_once_or_twice() -> None:
         assert checker.findings == []
 
 
+def test_a_force_sent_before_the_answer_to_the_forced_action_is_flagged() -> None:
+    # The game answers Neuro's pick for the first force only after sending the next.
+    checker = feed(START, REGISTER, GAME.force_actions(query="one", action_names=["move"]))
+    checker.neuro_sent(NeuroCommands.action("a", "move", '{"x": 1}'), 0.0)
+    feed(
+        GAME.unregister_actions(["move"]),
+        GAME.force_actions(query="two", action_names=["wave"]),
+        GAME.action_result("a", True),
+        checker=checker,
+    )
+    assert rule_ids(checker) == [rules.FORCE_AWAITING_RESULT]
+    # Answered first, then forced: fine.  An unforced action crossing a force: fine.
+    checker = feed(START, REGISTER, GAME.force_actions(query="one", action_names=["move"]))
+    checker.neuro_sent(NeuroCommands.action("b", "move", '{"x": 1}'), 0.0)
+    feed(GAME.action_result("b", True), checker=checker)
+    checker.neuro_sent(NeuroCommands.action("c", "move", '{"x": 1}'), 0.0)
+    feed(
+        GAME.force_actions(query="two", action_names=["wave"]),
+        GAME.action_result("c", True),
+        checker=checker,
+    )
+    assert checker.findings == []
+
+
+def test_reregister_all_lets_the_game_send_its_force_again() -> None:
+    checker = feed(START, REGISTER, GAME.force_actions(query="one", action_names=["move"]))
+    checker.neuro_sent(NeuroCommands.reregister_all(), 0.0)
+    feed(REGISTER, GAME.force_actions(query="one", action_names=["move"]), checker=checker)
+    assert checker.findings == []
+    assert checker.force is not None
+    # The same force again (Neuro did not act on it): a re-send, not a second force.
+    feed(GAME.force_actions(query="one", action_names=["move"]), checker=checker)
+    assert checker.findings == []
+
+
 def test_every_rule_is_covered_and_documented() -> None:
     covered = set(BROKEN) | {rules.RESULT_MISSING, rules.RESULT_LATE, rules.RESULT_DUPLICATE}
+    covered |= {rules.FORCE_AWAITING_RESULT}
     assert covered | {rules.CHAOS_MISHANDLED} == set(RULES)
     for info in RULES.values():
         assert info.summary.endswith(".")

@@ -315,6 +315,13 @@ async def test_broken_client_triggers_every_rule(mock_neuro: MockNeuro) -> None:
             for item in frames:
                 await game.send(item)
             action = await game.next_action()  # the mock plays the force for "d"
+            await game.send(  # a force before the answer to the forced action
+                {
+                    "command": "actions/force",
+                    "game": "Bad",
+                    "data": {"query": "q", "action_names": ["d"]},
+                }
+            )
             await game.send(
                 {
                     "command": "action/result",

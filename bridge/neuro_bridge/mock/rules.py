@@ -22,7 +22,14 @@ that legitimate behaviour is never flagged:
   ignore -- or twice in one batch is a duplicate.
 * A force ends when the game answers one of its actions with ``success: true``,
   when all of its actions are unregistered, on ``startup``, or when the player
-  gives up on it (:meth:`~ConformanceChecker.end_force`).
+  gives up on it (:meth:`~ConformanceChecker.end_force`).  Neuro's
+  ``actions/reregister_all`` says she lost her state, the force included: the game
+  re-sends it.  A force identical to the one in flight (same query and actions) is
+  that force sent again (after ``actions/reregister_all``, or because Neuro did not
+  act on it), not a second force.
+* A force sent while an action Neuro sent *for the force in flight* awaits its
+  result is flagged: the game must answer first (an unforced action crossing a force
+  on the wire is not).
 * An action id Neuro sent twice may be answered once or twice.
 """
 
@@ -62,6 +69,7 @@ __all__ = [
     "COMMAND_DATA",
     "DUPLICATE_REGISTRATION",
     "ENVELOPE",
+    "FORCE_AWAITING_RESULT",
     "FORCE_IN_FLIGHT",
     "FORCE_UNREGISTERED",
     "GAME_CHANGED",
@@ -107,6 +115,7 @@ STARTUP_NOT_FIRST: Final = "startup-not-first"
 DUPLICATE_REGISTRATION: Final = ProblemKind.DUPLICATE_REGISTRATION.value
 FORCE_UNREGISTERED: Final = "force-unregistered"
 FORCE_IN_FLIGHT: Final = "force-in-flight"
+FORCE_AWAITING_RESULT: Final = "force-awaiting-result"
 RESULT_MISSING: Final = "result-missing"
 RESULT_LATE: Final = "result-late"
 RESULT_DUPLICATE: Final = "result-duplicate"
@@ -201,6 +210,11 @@ RULES: Mapping[str, RuleInfo] = {
         "Only one force is in flight at a time.",
         "Wait for a successful result for the first force before sending another.",
     ),
+    FORCE_AWAITING_RESULT: RuleInfo(
+        "No force is sent while the action Neuro took for the previous force awaits its result.",
+        "Send the action/result first, then the next force (Neuro's server logs a force"
+        " received while it waits for a result).",
+    ),
     RESULT_MISSING: RuleInfo(
         "Every action gets an action/result before Neuro gives up (about 20 s).",
         "Answer every action -- unknown names and bad data included -- as soon as the"
@@ -237,6 +251,7 @@ class _Pending:
     sends: int = 1
     answers: int = 0
     expired: bool = False
+    forced: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -310,7 +325,12 @@ class ConformanceChecker:
             message = json.loads(frame)
         except ValueError:
             return
-        if not isinstance(message, dict) or message.get("command") != NeuroCommandKind.ACTION:
+        if not isinstance(message, dict):
+            return
+        if message.get("command") == NeuroCommandKind.REREGISTER_ALL:
+            self.ledger.end_force()  # Neuro lost her state: the game sends the force again
+            return
+        if message.get("command") != NeuroCommandKind.ACTION:
             return
         data = message.get("data")
         if not isinstance(data, dict):
@@ -320,10 +340,12 @@ class ConformanceChecker:
             return
         name = data.get("name")
         name = name if isinstance(name, str) else repr(name)
+        force = self.ledger.force
+        forced = force is not None and name in force.action_names
         self.ledger.action_sent(action_id, name)
         pending = self._pending.get(action_id)
         if pending is None:
-            self._pending[action_id] = _Pending(name, now + self.result_timeout)
+            self._pending[action_id] = _Pending(name, now + self.result_timeout, forced=forced)
         else:
             pending.sends += 1
             if pending.answers == 0 and not pending.expired:
@@ -421,7 +443,19 @@ class ConformanceChecker:
         unknown = self.ledger.unknown_names(names)
         if unknown:
             self._add(FORCE_UNREGISTERED, f"actions/force names unregistered actions {unknown}")
-        if self.force is not None:
+        awaiting = [p.name for p in self._pending.values() if p.forced and self._waiting(p)]
+        if awaiting:
+            self._add(
+                FORCE_AWAITING_RESULT,
+                f"actions/force for {names} while the forced action {awaiting[0]!r}"
+                " still awaits its result",
+            )
+        resent = (
+            self.force is not None
+            and set(self.force.action_names) == set(names)
+            and self.force.query == event.query
+        )
+        if self.force is not None and not resent:
             self._add(
                 FORCE_IN_FLIGHT,
                 f"actions/force for {names} while the force for"
