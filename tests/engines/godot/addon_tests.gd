@@ -1,3 +1,4 @@
+# gdlint: disable=max-public-methods
 extends SceneTree
 ## Unit tests of the addon without a network: a NeuroBridge whose _send records frames.
 ## Run: godot --headless --path PROJECT --script res://addon_tests.gd (exit status 1 on
@@ -15,15 +16,32 @@ const CELL_SCHEMA: Dictionary = {
 var failures: int = 0
 
 
-## A NeuroBridge that records what it would send instead of sending it.
+## A NeuroBridge that records what it would write instead of writing it, on a clock
+## the test moves.
 class RecordingBridge:
 	extends Bridge
 	var frames: Array[Dictionary] = []
+	var clock: float = 1000.0
 
-	func _send(text: String) -> bool:
-		var frame: Dictionary = JSON.parse_string(text)
-		frames.append(frame)
-		return true
+	func _init() -> void:
+		_open = true
+
+	func _now() -> float:
+		return clock
+
+	func _write_outbox() -> void:
+		for text: String in _outbox:
+			var frame: Dictionary = JSON.parse_string(text)
+			frames.append(frame)
+		_outbox.clear()
+
+	func forces() -> Array[Dictionary]:
+		var found: Array[Dictionary] = []
+		for frame: Dictionary in frames:
+			if frame["command"] == "actions/force":
+				var data: Dictionary = frame["data"]
+				found.append(data)
+		return found
 
 	func commands() -> PackedStringArray:
 		var names: PackedStringArray = []
@@ -171,7 +189,7 @@ func test_a_window_unregisters_before_answering_success(bridge: RecordingBridge)
 	var reasons: Array[int] = []
 	window.ended.connect(func(reason: int) -> void: reasons.append(reason))
 	bridge.open_window(window)
-	bridge._tick_windows(0.0)
+	bridge._tick_windows()
 	bridge.receive_action("1", "pick", '{"cell": 3}')
 	var wanted: PackedStringArray = [
 		"actions/register", "context", "actions/force", "actions/unregister", "action/result"
@@ -191,10 +209,12 @@ func test_a_window_times_out(bridge: RecordingBridge) -> String:
 	window.add(NeuroBridgeAction.new("wave", "Wave."))
 	window.end_after(1.0)
 	bridge.open_window(window)
-	bridge._tick_windows(0.6)
+	bridge.clock += 0.6
+	bridge._tick_windows()
 	if not window.is_open():
 		return "ended early"
-	bridge._tick_windows(0.6)
+	bridge.clock += 0.6
+	bridge._tick_windows()
 	if window.state != NeuroBridgeActionWindow.State.ENDED:
 		return "still open"
 	var wanted: PackedStringArray = ["actions/register", "actions/unregister"]
@@ -207,11 +227,13 @@ func test_a_window_forces_when_its_condition_holds(bridge: RecordingBridge) -> S
 	window.add(NeuroBridgeAction.new("wave", "Wave."))
 	window.force_when(func() -> bool: return ready[0], "Wave now.")
 	bridge.open_window(window)
-	bridge._tick_windows(5.0)
+	bridge.clock += 5.0
+	bridge._tick_windows()
 	if bridge.commands().has("actions/force"):
 		return "forced before the condition"
 	ready[0] = true
-	bridge._tick_windows(0.1)
+	bridge.clock += 0.1
+	bridge._tick_windows()
 	return expect(window.state == NeuroBridgeActionWindow.State.FORCED, "not forced")
 
 
@@ -284,3 +306,206 @@ func test_the_frame_pacer_takes_the_cap_over_and_hands_it_back(_bridge: Recordin
 	if reads[0] == 0:
 		return "the socket was not read while waiting"
 	return expect(handed_back == 50, "Engine.max_fps is %d after the pacer left" % handed_back)
+
+
+func test_a_replaced_window_leaves_nothing_behind(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var first: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	first.add_action("a_pick", "Pick.", {}, handler.handle)
+	first.add_action("a_other", "Other.", {}, handler.handle)
+	first.force_after(0.0, "First.")
+	bridge.open_window(first)
+	bridge._tick_windows()
+	var second: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	second.add_action("a_pick", "Pick.", {}, handler.handle)
+	second.force_after(0.0, "Second.")
+	bridge.open_window(second)
+	bridge._tick_windows()
+	if first.state != NeuroBridgeActionWindow.State.ENDED or bridge.is_registered("a_other"):
+		return "the replaced window is still there: %s" % bridge.registered_action_names()
+	if bridge.forces().size() != 2 or bridge.forces()[1]["query"] != "Second.":
+		return "the new window's force was not sent: %s" % [bridge.forces()]
+	bridge.receive_action("1", "a_pick", null)
+	var third: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	third.add_action("c", "C.", {}, handler.handle)
+	third.force_after(0.0, "Third.")
+	bridge.open_window(third)
+	bridge._tick_windows()
+	bridge.receive_action("2", "c", null)
+	bridge.register_action("d", "D.", {}, handler.handle)
+	bridge.force("Plain.", PackedStringArray(["d"]))
+	var queries: Array[String] = []
+	for force: Dictionary in bridge.forces():
+		queries.append(str(force["query"]))
+	return expect(queries == ["First.", "Second.", "Third.", "Plain."], str(queries))
+
+
+func test_the_answer_goes_out_before_the_next_force(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var window: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	window.add_action("pick", "Pick.", {}, handler.handle)
+	window.force_after(0.0, "Pick.")
+	bridge.open_window(window)
+	bridge._tick_windows()
+	bridge.register_action("next", "Next.", {}, handler.handle)
+	bridge.force("Next.", PackedStringArray(["next"]))  # queued behind the window's
+	bridge.frames.clear()
+	bridge.receive_action("1", "pick", null)
+	var wanted: PackedStringArray = ["actions/unregister", "action/result", "actions/force"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_what_a_handler_sends_goes_after_its_answer(bridge: RecordingBridge) -> String:
+	var chatty: Callable = func(_data: Dictionary) -> NeuroBridgeResult:
+		bridge.send_context("Neuro waved.")
+		bridge.force("Wave again.", PackedStringArray(["wave"]))
+		return NeuroBridgeResult.success()
+	bridge.register_action("wave", "Wave.", {}, chatty)
+	bridge.frames.clear()
+	bridge.receive_action("1", "wave", null)
+	var wanted: PackedStringArray = ["action/result", "context", "actions/force"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_a_force_neuro_ignores_is_sent_again_then_given_up(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.register_action("b", "B.", {}, handler.handle)
+	bridge.force("First.", PackedStringArray(["a"]))
+	bridge.force("Second.", PackedStringArray(["b"]))
+	var given_up: Array[String] = []
+	bridge.force_given_up.connect(
+		func(query: String, _names: PackedStringArray) -> void: given_up.append(query)
+	)
+	bridge.clock += 29.0
+	bridge._check_force_overdue()
+	if bridge.forces().size() != 1:
+		return "re-sent too early"
+	bridge.clock += 1.5
+	bridge._check_force_overdue()
+	if bridge.forces().size() != 2 or bridge.forces()[1]["query"] != "First.":
+		return "not re-sent once: %s" % [bridge.forces()]
+	bridge.clock += 29.0
+	bridge._check_force_overdue()
+	if bridge.forces().size() != 2:
+		return "given up too early"
+	bridge.clock += 1.5
+	bridge._check_force_overdue()
+	if given_up != ["First."]:
+		return "not given up: %s" % [given_up]
+	var last: Dictionary = bridge.forces()[-1]
+	return expect(str(last["query"]) == "Second.", "the next force did not go out: %s" % last)
+
+
+func test_an_action_for_the_force_restarts_its_clock(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	handler.answer = NeuroBridgeResult.failure("Not now.")
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.force("First.", PackedStringArray(["a"]))
+	bridge.clock += 20.0
+	bridge.receive_action("1", "a", null)  # a failure: the force stays in flight
+	bridge.clock += 20.0
+	bridge._check_force_overdue()
+	return expect(bridge.forces().size() == 1, "re-sent although Neuro acted on it")
+
+
+func test_reregister_all_sends_the_actions_then_the_force(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.force("Go.", PackedStringArray(["a"]))
+	bridge.frames.clear()
+	bridge._on_frame('{"command": "actions/reregister_all"}')
+	var wanted: PackedStringArray = ["actions/register", "actions/force"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_a_reconnection_sends_contexts_before_the_force(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge._open = false
+	bridge.send_context("The board changed.")
+	bridge.force("Go.", PackedStringArray(["a"]))
+	bridge.frames.clear()
+	bridge._on_open()
+	var wanted: PackedStringArray = ["startup", "actions/register", "context", "actions/force"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_blank_data_is_no_parameters(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	bridge.register_action("wave", "Wave.", {}, handler.handle)
+	bridge.receive_action("1", "wave", "")
+	bridge.receive_action("2", "wave", " \n")
+	var results: Array[Dictionary] = bridge.results()
+	var both: bool = results.size() == 2 and results[0]["success"] and results[1]["success"]
+	return expect(both and handler.seen == [{}, {}], str(results))
+
+
+func test_a_handler_on_a_freed_object_is_unregistered(bridge: RecordingBridge) -> String:
+	var node: Node = Node.new()
+	bridge.register_action("ping", "Ping.", {}, node.get_child_count)
+	node.free()
+	bridge._drop_freed_handlers()
+	if bridge.is_registered("ping"):
+		return "still registered"
+	var wanted: PackedStringArray = ["actions/register", "actions/unregister"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_a_window_ends_with_its_owner(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var scene: Node = Node.new()
+	root.add_child(scene)
+	var window: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	window.add_action("pick", "Pick.", {}, handler.handle)
+	window.force_after(10.0, "Pick.")
+	bridge.open_window(window, scene)
+	root.remove_child(scene)
+	scene.free()
+	bridge.clock += 20.0
+	bridge._tick_windows()
+	if window.state != NeuroBridgeActionWindow.State.ENDED:
+		return "the window outlived its owner"
+	var wanted: PackedStringArray = ["actions/register", "actions/unregister"]
+	return expect(bridge.commands() == wanted, str(bridge.commands()))
+
+
+func test_a_callable_query_is_read_when_the_force_is_sent(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var turn: Array[int] = [1]
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.register_action("b", "B.", {}, handler.handle)
+	bridge.force("First.", PackedStringArray(["a"]))
+	bridge.force(func() -> String: return "Turn %d." % turn[0], PackedStringArray(["b"]))
+	turn[0] = 2
+	bridge.receive_action("1", "a", null)
+	var last: Dictionary = bridge.forces()[-1]
+	return expect(str(last["query"]) == "Turn 2.", str(last))
+
+
+func test_a_force_can_be_withdrawn_by_its_owner(bridge: RecordingBridge) -> String:
+	var handler: Handler = Handler.new()
+	var owner_token: RefCounted = RefCounted.new()
+	bridge.register_action("a", "A.", {}, handler.handle)
+	bridge.register_action("b", "B.", {}, handler.handle)
+	bridge.force("First.", PackedStringArray(["a"]), "", false, "low", owner_token)
+	bridge.force("Second.", PackedStringArray(["b"]), "", false, "low", owner_token)
+	if bridge.withdraw_force(owner_token) != 2 or bridge.has_force_in_flight():
+		return "not withdrawn"
+	return expect(bridge.forces().size() == 1, str(bridge.forces()))
+
+
+func test_badly_handled_schema_keywords_are_found(_bridge: RecordingBridge) -> String:
+	var schema: Dictionary = {
+		"type": "object",
+		"properties": {
+			"title": {"type": "string"},
+			"cell": {"anyOf": [{"type": "integer"}, {"$ref": "#/x"}]},
+		},
+		"additionalProperties": false,
+	}
+	var found: PackedStringArray = Schema.badly_handled_keywords(schema)
+	var wanted: PackedStringArray = [
+		"properties.cell.anyOf", "properties.cell.anyOf.1.$ref", "additionalProperties"
+	]
+	return expect(found == wanted, str(found))

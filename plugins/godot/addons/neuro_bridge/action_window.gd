@@ -43,8 +43,14 @@ enum EndReason {
 var state: State = State.BUILDING
 ## The window's actions, in the order added.
 var actions: Array[NeuroBridgeAction] = []
-## Seconds since the window opened.
+## Seconds since the window opened (real time: [member Engine.time_scale] and a
+## paused tree do not slow it down).
 var elapsed: float = 0.0
+## When the window opened, in seconds of real time (see [method Time.get_ticks_usec]).
+var opened_at: float = 0.0
+## The instance id of the node the window belongs to ([method NeuroBridge.open_window]'s
+## owner): the window ends when it leaves the tree or is freed.  0: none.
+var owner_id: int = 0
 
 var context_message: String = ""
 var context_silent: bool = false
@@ -151,11 +157,13 @@ func action_names() -> PackedStringArray:
 	return names
 
 
-## Called by the autoload when it opens the window; [param closer] takes the window
-## and an [enum EndReason] (not bound to the window: that would be a reference cycle).
-func _mark_opened(closer: Callable) -> void:
+## Called by the autoload when it opens the window at [param now] (real time, seconds);
+## [param closer] takes the window and an [enum EndReason] (not bound to the window:
+## that would be a reference cycle).
+func _mark_opened(closer: Callable, now: float) -> void:
 	state = State.OPEN
 	elapsed = 0.0
+	opened_at = now
 	_closer = closer
 	opened.emit()
 

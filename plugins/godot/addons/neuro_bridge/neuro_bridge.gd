@@ -50,8 +50,15 @@ signal shutdown_requested(immediate: bool)
 signal shutdown_cancelled
 ## Emitted when Neuro acknowledges [code]startup[/code] (not every server does);
 ## [param session] holds [code]sessionId[/code], [code]characterId[/code] and
-## [code]displayName[/code].
+## [code]displayName[/code].  The last one is kept: see [method character_id] and
+## [method character_name].
 signal startup_acknowledged(session: Dictionary)
+## Emitted when an acknowledgement names another character than the one before (also
+## the first time one names a character).
+signal character_changed(character_id: String, display_name: String)
+## Emitted when a force is given up: Neuro did not act on it within
+## [code]neuro_bridge/forces/resend_after_seconds[/code], twice (it is re-sent once).
+signal force_given_up(query: String, action_names: PackedStringArray)
 ## Emitted when Neuro finished, or was cut off in, her current speech.
 signal speech_finished(is_final: bool)
 
@@ -62,6 +69,8 @@ const Settings = preload("res://addons/neuro_bridge/internal/settings.gd")
 const CallableAction = preload("res://addons/neuro_bridge/internal/callable_action.gd")
 const Sidecar = preload("res://addons/neuro_bridge/internal/sidecar.gd")
 const FramePacer = preload("res://addons/neuro_bridge/internal/frame_pacer.gd")
+const ForceQueue = preload("res://addons/neuro_bridge/internal/force_queue.gd")
+const Checks = preload("res://addons/neuro_bridge/internal/checks.gd")
 
 ## How many context messages are kept while disconnected (the oldest are dropped).
 const OFFLINE_CONTEXT_LIMIT: int = 64
@@ -71,6 +80,11 @@ const ANSWERED_ID_LIMIT: int = 1024
 ## [code]neuro_bridge/connection/reconnect_seconds[/code] (the wait doubles after each
 ## sidecar that ended before the game could connect to it).
 const SIDECAR_BACKOFF_LIMIT: int = 16
+## The websocket's outbound buffer, in bytes (Godot's default is 64 KiB); a frame that
+## does not fit yet is kept and written once there is room.
+const OUTBOUND_BUFFER_BYTES: int = 16 << 20
+## The websocket's inbound buffer, in bytes.
+const INBOUND_BUFFER_BYTES: int = 1 << 20
 
 ## The game's name, sent in every message (set by [method connect_to_neuro]).
 var game: String = ""
@@ -93,8 +107,11 @@ var _open: bool = false
 var _session_open: bool = false
 var _closing: bool = false
 var _wanted: bool = false
-var _retry_in: float = -1.0
+## When (real time, seconds) to try connecting again; negative: not scheduled.
+var _retry_at: float = -1.0
 var _dirty: bool = false
+## Frames written while the socket's buffer was full, sent first once there is room.
+var _outbox: PackedStringArray = []
 ## name -> NeuroBridgeAction, the actions currently registered.
 var _actions: Dictionary = {}
 ## name -> NeuroBridgeActionWindow, for the actions of open windows.
@@ -102,7 +119,16 @@ var _window_of: Dictionary = {}
 var _windows: Array[NeuroBridgeActionWindow] = []
 ## The force in flight ({} if none), and the ones waiting for it to end.
 var _force: Dictionary = {}
-var _queued_forces: Array[Dictionary] = []
+var _forces: ForceQueue = ForceQueue.new()
+## While an action is being handled: its answer is not sent yet, so no force goes out.
+var _answer_pending: bool = false
+## While an action's handler runs: the frames it causes, sent after its answer.
+var _in_handler: bool = false
+var _held: PackedStringArray = []
+## The last startup acknowledgement's session ({} until one came).
+var _session: Dictionary = {}
+## Names of the actions already warned about for their schema.
+var _schema_warned: Dictionary = {}
 var _offline_contexts: PackedStringArray = []
 var _answered: Dictionary = {}
 var _answered_order: PackedStringArray = []
@@ -118,11 +144,18 @@ func _ready() -> void:
 		connect_to_neuro()
 
 
-func _process(delta: float) -> void:
-	_poll_sidecar(delta)
+func _process(_delta: float) -> void:
+	_poll_sidecar()
 	_poll()
-	_tick_windows(delta)
+	_tick_windows()
+	_drop_freed_handlers()
+	_check_force_overdue()
 	_flush()
+
+
+## Real time in seconds (monotonic; unaffected by [member Engine.time_scale] and pauses).
+func _now() -> float:
+	return Time.get_ticks_usec() / 1000000.0
 
 
 ## Reads the socket, handles what arrived and sends the answers (the frame pacer calls it
@@ -135,15 +168,34 @@ func _between_frames() -> void:
 
 
 func _flush() -> void:
+	if _peer != null and not _outbox.is_empty() and _open:
+		_write_outbox()
 	if _dirty and _peer != null:
 		_dirty = false
 		_peer.poll()
 
 
+func _notification(what: int) -> void:
+	if what == NOTIFICATION_WM_CLOSE_REQUEST or what == NOTIFICATION_PREDELETE:
+		_say_goodbye()
+
+
 func _exit_tree() -> void:
-	if _peer != null:
-		_peer.close(1000, "game closed")
-		_peer.poll()
+	_say_goodbye()
+
+
+## On quit: unregisters the actions and closes the socket cleanly (once).
+func _say_goodbye() -> void:
+	if _peer == null:
+		return
+	if _open and not _actions.is_empty():
+		_send(Protocol.actions_unregister(game, registered_action_names()))
+	if _open:
+		_write_outbox()
+	_peer.close(1000, "game closed")
+	_peer.poll()
+	_open = false
+	_closing = true
 
 
 # --------------------------------------------------------------------------- connection
@@ -194,7 +246,7 @@ func connect_to_neuro(p_game: String = "", p_url: String = "") -> Error:
 ## quitting to leave Neuro a clean close).
 func disconnect_from_neuro(code: int = 1000, reason: String = "") -> void:
 	_wanted = false
-	_retry_in = -1.0
+	_retry_at = -1.0
 	if _peer != null and not _closing:
 		_closing = true
 		_open = false
@@ -213,11 +265,14 @@ func sidecar_pid() -> int:
 
 
 func _start_attempt() -> void:
-	_retry_in = -1.0
+	_retry_at = -1.0
 	_open = false
 	_session_open = false
 	_closing = false
+	_outbox.clear()
 	_peer = WebSocketPeer.new()
+	_peer.outbound_buffer_size = OUTBOUND_BUFFER_BYTES
+	_peer.inbound_buffer_size = INBOUND_BUFFER_BYTES
 	var error: Error = _peer.connect_to_url(_sidecar.url if _sidecar.is_ready() else url)
 	if error != OK:
 		_peer = null
@@ -228,7 +283,7 @@ func _start_attempt() -> void:
 func _schedule_retry(factor: int = 1) -> void:
 	if _wanted:
 		var seconds: float = Settings.get_value(Settings.RECONNECT_SECONDS)
-		_retry_in = maxf(seconds, 0.05) * factor
+		_retry_at = _now() + maxf(seconds, 0.05) * factor
 
 
 ## Starts the next connection attempt, or the sidecar first if it is not ready.
@@ -240,7 +295,7 @@ func _retry() -> void:
 
 
 func _start_sidecar() -> void:
-	_retry_in = -1.0
+	_retry_at = -1.0
 	var strict: bool = Settings.get_value(Settings.SIDECAR_STRICT)
 	if _sidecar.start(_sidecar_python, url, strict) != OK:
 		push_error(
@@ -253,9 +308,9 @@ func _start_sidecar() -> void:
 		_on_sidecar_ended()
 
 
-## Once a frame (not between frames): the sidecar's start timeout counts frame time.
-func _poll_sidecar(delta: float) -> void:
-	match _sidecar.poll(delta):
+## Once a frame (not between frames).
+func _poll_sidecar() -> void:
+	match _sidecar.poll():
 		Sidecar.Change.READY:
 			if not _wanted:  # disconnect_from_neuro() came while it was starting
 				_sidecar.stop()
@@ -305,10 +360,8 @@ func _close_peer(code: int, reason: String) -> void:
 
 func _poll() -> void:
 	if _peer == null:
-		if _retry_in >= 0.0:
-			_retry_in -= get_process_delta_time()
-			if _retry_in < 0.0:
-				_retry()
+		if _retry_at >= 0.0 and _now() >= _retry_at:
+			_retry()
 		return
 	_peer.poll()
 	var ready_state: WebSocketPeer.State = _peer.get_ready_state()
@@ -337,25 +390,55 @@ func _on_open() -> void:
 	_open = true
 	_session_open = true
 	_sidecar_failures = 0
+	# Restoration, in this order: startup, the actions, what happened meanwhile, the
+	# force (Neuro reads the context that explains the force before its query).
 	_send(Protocol.startup(game))
 	_send_registration()
-	if not _force.is_empty():
-		_send_force(_force)
 	for message: String in _offline_contexts:
 		_send(message)
 	_offline_contexts.clear()
+	if not _force.is_empty():
+		if _send_force(_force):
+			_forces.sent(_now())
+	else:
+		_take_turn()
 	connected.emit(url)
 
 
+## Writes one frame (after those waiting in the outbox).  While an action's handler
+## runs, the frame is held and written after the action's answer.  Returns false when
+## not connected (nothing is written).
 func _send(text: String) -> bool:
 	if not _open:
 		return false
-	var error: Error = _peer.send_text(text)
-	if error != OK:
-		push_warning("NeuroBridge: could not send a message (%s)." % error_string(error))
-		return false
-	_dirty = true
+	if _in_handler:
+		_held.append(text)
+		return true
+	_outbox.append(text)
+	_write_outbox()
 	return true
+
+
+## Writes the waiting frames, oldest first, until the socket's buffer is full.
+func _write_outbox() -> void:
+	var written: int = 0
+	for text: String in _outbox:
+		var error: Error = _peer.send_text(text)
+		if error != OK:
+			if written == 0 and _peer.get_current_outbound_buffered_amount() == 0:
+				push_error(
+					(
+						"NeuroBridge: a message of %d bytes cannot be sent (%s); dropped."
+						% [text.to_utf8_buffer().size(), error_string(error)]
+					)
+				)
+				written += 1
+				continue
+			break
+		written += 1
+	if written > 0:
+		_outbox = _outbox.slice(written)
+		_dirty = true
 
 
 # --------------------------------------------------------------------------- context
@@ -413,15 +496,10 @@ func register(action: NeuroBridgeAction) -> Error:
 ## An action whose name is already registered replaces it (Neuro is told to drop the
 ## old definition first when it differs).
 func register_all(actions: Array[NeuroBridgeAction]) -> Error:
-	var seen: Dictionary = {}
-	for action: NeuroBridgeAction in actions:
-		var problem: String = _check_action(action)
-		if problem.is_empty() and seen.has(action.name):
-			problem = "%s is in the batch twice" % action.name
-		if not problem.is_empty():
-			push_error("NeuroBridge: cannot register the action: %s." % problem)
-			return ERR_INVALID_PARAMETER
-		seen[action.name] = true
+	var problem: String = Checks.batch_problem(actions)
+	if not problem.is_empty():
+		push_error("NeuroBridge: cannot register the action: %s." % problem)
+		return ERR_INVALID_PARAMETER
 	var changed: PackedStringArray = []
 	var wire: Array[Dictionary] = []
 	for action: NeuroBridgeAction in actions:
@@ -430,6 +508,7 @@ func register_all(actions: Array[NeuroBridgeAction]) -> Error:
 			changed.append(action.name)
 		if old == null or old.to_wire() != action.to_wire():
 			wire.append(action.to_wire())
+			Checks.warn_about_schema(action, _schema_warned)
 		_actions[action.name] = action
 	if not changed.is_empty():
 		_send(Protocol.actions_unregister(game, changed))
@@ -439,7 +518,7 @@ func register_all(actions: Array[NeuroBridgeAction]) -> Error:
 
 
 ## Unregisters the named actions; names not registered are ignored.  A force whose
-## actions are all unregistered ends.
+## actions are all unregistered ends (the next one's turn comes after this message).
 func unregister(names: PackedStringArray) -> void:
 	var gone: PackedStringArray = []
 	for action_name: String in names:
@@ -470,19 +549,6 @@ func registered_action_names() -> PackedStringArray:
 	return PackedStringArray(_actions.keys())
 
 
-func _check_action(action: NeuroBridgeAction) -> String:
-	if action == null:
-		return "null is not an action"
-	var problem: String = Protocol.check_action_name(action.name)
-	if not problem.is_empty():
-		return problem
-	if action.description.strip_edges().is_empty():
-		return "%s has no description" % action.name
-	if not action.schema.is_empty() and action.schema.get("type") != "object":
-		return '%s\'s schema must be {"type": "object", ...} or empty' % action.name
-	return ""
-
-
 func _send_registration() -> void:
 	if _actions.is_empty():
 		return
@@ -500,28 +566,50 @@ func _registered_among(names: PackedStringArray) -> PackedStringArray:
 	return present
 
 
+## Unregisters the actions whose Callable handler's object was freed (Neuro would only
+## get failures from them).
+func _drop_freed_handlers() -> void:
+	var freed: PackedStringArray = []
+	for action: NeuroBridgeAction in _actions.values():
+		if action is CallableAction and not (action as CallableAction).handler.is_valid():
+			freed.append(action.name)
+	if not freed.is_empty():
+		print_verbose("NeuroBridge: the handlers of %s were freed; unregistered." % freed)
+		unregister(freed)
+
+
 # --------------------------------------------------------------------------- forces
 
 
 ## Makes Neuro pick one of [param action_names] (all registered) now.
 ##
-## [param state] describes the game's state, [param query] what she should do;
-## [param ephemeral_context]: she forgets both after the force; [param priority]
-## ([code]low[/code], [code]medium[/code], [code]high[/code], [code]critical[/code]) only
-## matters while she speaks.  Only one force is in flight: while one is, this one waits
-## and is sent when the first ends (a success for one of its actions, or all of them
-## unregistered).  Returns [constant ERR_INVALID_PARAMETER] for an empty query, no
-## names, an unregistered name or an unknown priority.
+## [param query] tells her what to do, [param state] describes the game's state; either
+## may be a Callable returning the text, called when the force is sent (so a queued force
+## describes the state of its turn).  [param ephemeral_context]: she forgets both after
+## the force; [param priority] ([code]low[/code], [code]medium[/code], [code]high[/code],
+## [code]critical[/code]) only matters while she speaks.  [param p_owner] is any object the
+## force belongs to: [method withdraw_force] takes back the forces of an owner.
+##
+## Only one force is in flight: while one is, this one is queued (up to 16; a full queue
+## drops its oldest) and sent when its turn comes, trimmed to the names still registered
+## then (dropped if none are).  A force ends with a success for one of its actions, when
+## all of its actions are unregistered, or when it is given up: Neuro did not act on it
+## within [code]neuro_bridge/forces/resend_after_seconds[/code] (it is re-sent once,
+## then given up, see [signal force_given_up]).  Returns [constant ERR_INVALID_PARAMETER]
+## for an empty query, no names, an unregistered name or an unknown priority.
 func force(
-	query: String,
+	query: Variant,
 	action_names: PackedStringArray,
-	state: String = "",
+	state: Variant = "",
 	ephemeral_context: bool = false,
 	priority: String = "low",
+	p_owner: Object = null,
 ) -> Error:
 	var problem: String = ""
-	if query.strip_edges().is_empty():
-		problem = "the query is empty"
+	if not (query is Callable or (query is String and not str(query).strip_edges().is_empty())):
+		problem = "the query must be a non-empty String or a Callable"
+	elif not (state is String or state is Callable):
+		problem = "the state must be a String or a Callable"
 	elif action_names.is_empty():
 		problem = "no action names"
 	elif not Protocol.PRIORITIES.has(priority):
@@ -539,13 +627,30 @@ func force(
 		"state": state,
 		"ephemeral_context": ephemeral_context,
 		"priority": priority,
+		"owner": p_owner,
 	}
-	if _force.is_empty():
-		_force = pending
-		_send_force(pending)
-	else:
-		_queued_forces.append(pending)
+	var evicted: Dictionary = _forces.push(pending)
+	if not evicted.is_empty():
+		push_warning(
+			(
+				"NeuroBridge: %d forces were waiting; the oldest (for %s) was dropped."
+				% [ForceQueue.LIMIT, evicted["action_names"]]
+			)
+		)
+	_take_turn()
 	return OK
+
+
+## Takes back the forces [param p_owner] asked for: the queued ones are dropped, the one
+## in flight is given up (the next one's turn comes).  Returns how many there were.
+func withdraw_force(p_owner: Object) -> int:
+	if p_owner == null:
+		return 0
+	var count: int = _forces.withdraw(_owned_by.bind(p_owner)).size()
+	if not _force.is_empty() and _owned_by(_force, p_owner):
+		count += 1
+		_end_force()
+	return count
 
 
 ## Whether a force is in flight.
@@ -553,64 +658,132 @@ func has_force_in_flight() -> bool:
 	return not _force.is_empty()
 
 
-func _send_force(pending: Dictionary) -> void:
-	var names: PackedStringArray = pending["action_names"]
-	var query: String = pending["query"]
-	var state: String = pending["state"]
+static func _owned_by(pending: Dictionary, who: Object) -> bool:
+	var owner_of: Variant = pending.get("owner")
+	return owner_of is Object and is_same(owner_of, who)
+
+
+## Sends the next force when none is in flight and no action awaits its answer.
+func _take_turn() -> void:
+	if not _force.is_empty() or _answer_pending:
+		return
+	var turn: Dictionary = _forces.take_turn(_actions)
+	var dropped: Array[Dictionary] = turn["dropped"]
+	for pending: Dictionary in dropped:
+		print_verbose(
+			"NeuroBridge: a queued force for %s was dropped: none of its actions is registered."
+			% [pending["action_names"]]
+		)
+	var next: Dictionary = turn["send"]
+	if not next.is_empty():
+		_force = next
+		if _send_force(next):
+			_forces.sent(_now())
+
+
+## Sends [param pending] (the force in flight) trimmed to the names registered now;
+## returns whether it was written.  The caller starts its clock.
+func _send_force(pending: Dictionary) -> bool:
+	var wanted: PackedStringArray = pending["action_names"]
+	var names: PackedStringArray = _registered_among(wanted)
+	if not pending.has("text"):  # Callables are read once: a re-send repeats the text
+		var text: String = Checks.text_of(pending["query"], "query")
+		if text.strip_edges().is_empty():
+			text = "Pick one of: %s." % ", ".join(names)
+		pending["text"] = [text, Checks.text_of(pending["state"], "state")]
+	var texts: Array = pending["text"]
+	var query: String = texts[0]
+	var state: String = texts[1]
 	var ephemeral_context: bool = pending["ephemeral_context"]
 	var priority: String = pending["priority"]
 	var frame: String = Protocol.actions_force(
-		game, query, _registered_among(names), state, ephemeral_context, priority
+		game, query, names, state, ephemeral_context, priority
 	)
-	_send(frame)
+	return _send(frame)
 
 
 func _end_force() -> void:
 	_force = {}
-	while not _queued_forces.is_empty():
-		var next: Dictionary = _queued_forces.pop_front()
-		var next_names: PackedStringArray = next["action_names"]
-		var names_left: PackedStringArray = _registered_among(next_names)
-		if not names_left.is_empty():
-			next["action_names"] = names_left
-			_force = next
-			_send_force(next)
-			return
+	_forces.ended()
+	_take_turn()
+
+
+func _check_force_overdue() -> void:
+	if _force.is_empty() or not _open:
+		return
+	var seconds: float = Settings.get_value(Settings.FORCE_RESEND_SECONDS)
+	if seconds <= 0.0:
+		return
+	_forces.resend_after = seconds
+	match _forces.overdue(_now()):
+		ForceQueue.Overdue.RESEND:
+			print_verbose("NeuroBridge: Neuro has not acted on the force; sending it again.")
+			_send_force(_force)  # the clock restarted, marked re-sent
+		ForceQueue.Overdue.GIVE_UP:
+			var names: PackedStringArray = _force["action_names"]
+			var texts: Array = _force.get("text", ["", ""])
+			var query: String = texts[0]
+			push_warning(
+				(
+					"NeuroBridge: Neuro did not act on the force for %s (%s) in %s s, twice; "
+					+ "given up (neuro_bridge/forces/resend_after_seconds)."
+				)
+				% [names, JSON.stringify(query), seconds]
+			)
+			_end_force()
+			force_given_up.emit(query, names)
 
 
 # --------------------------------------------------------------------------- windows
 
 
 ## Opens an action window: sends its context, registers its actions, and from then on
-## forces and ends it as it was built (see [NeuroBridgeActionWindow]).  Returns
-## [constant ERR_INVALID_PARAMETER] if it was opened before, has no actions, or one of
-## its actions cannot be registered.
-func open_window(window: NeuroBridgeActionWindow) -> Error:
+## forces and ends it as it was built (see [NeuroBridgeActionWindow]).
+##
+## An open window that has an action of the same name is replaced: it ends
+## ([constant NeuroBridgeActionWindow.EndReason.CLOSED]), all of its actions are
+## unregistered and its force is withdrawn.  With an [param p_owner] node, the window
+## ends when the owner leaves the scene tree (a scene change, [method Node.queue_free])
+## or is freed.  Returns [constant ERR_INVALID_PARAMETER] if it was opened before, has
+## no actions, or one of its actions cannot be registered.
+func open_window(window: NeuroBridgeActionWindow, p_owner: Node = null) -> Error:
 	if window.state != NeuroBridgeActionWindow.State.BUILDING:
 		push_error("NeuroBridge: an action window can be opened only once.")
 		return ERR_INVALID_PARAMETER
 	if window.actions.is_empty():
 		push_error("NeuroBridge: cannot open an action window without actions.")
 		return ERR_INVALID_PARAMETER
+	var problem: String = Checks.batch_problem(window.actions)
+	if not problem.is_empty():
+		push_error("NeuroBridge: cannot register the action: %s." % problem)
+		return ERR_INVALID_PARAMETER
+	for action_name: String in window.action_names():
+		var previous: NeuroBridgeActionWindow = _window_of.get(action_name)
+		if previous != null and previous != window:
+			_end_window(previous, NeuroBridgeActionWindow.EndReason.CLOSED)
 	var error: Error = register_all(window.actions)
 	if error != OK:
 		return error
 	for action_name: String in window.action_names():
-		var previous: NeuroBridgeActionWindow = _window_of.get(action_name)
-		if previous != null and previous != window:
-			_end_window(previous, NeuroBridgeActionWindow.EndReason.CLOSED, false)
 		_window_of[action_name] = window
 	if not window.context_message.is_empty():
 		send_context(window.context_message, window.context_silent)
 	_windows.append(window)
-	window._mark_opened(_end_window)
+	window._mark_opened(_end_window, _now())
+	if p_owner != null:
+		window.owner_id = p_owner.get_instance_id()
+		if p_owner.is_inside_tree():
+			p_owner.tree_exiting.connect(window.close, CONNECT_ONE_SHOT)
+		else:
+			p_owner.tree_entered.connect(_watch_owner.bind(window), CONNECT_ONE_SHOT)
 	return OK
 
 
+## Ends [param window]: all of its actions still registered for it are unregistered,
+## its queued force is withdrawn and its force in flight given up, in that order on the
+## wire; then the next force's turn comes.
 func _end_window(
-	window: NeuroBridgeActionWindow,
-	reason: NeuroBridgeActionWindow.EndReason,
-	unregister_actions: bool = true,
+	window: NeuroBridgeActionWindow, reason: NeuroBridgeActionWindow.EndReason
 ) -> void:
 	if window.state == NeuroBridgeActionWindow.State.ENDED:
 		return
@@ -620,16 +793,34 @@ func _end_window(
 		if _window_of.get(action_name) == window:
 			_window_of.erase(action_name)
 			names.append(action_name)
-	if unregister_actions:
-		unregister(names)
+	_forces.withdraw(_owned_by.bind(window))
+	var owned: Dictionary = _force if _owned_by(_force, window) else {}
+	unregister(names)
+	if not owned.is_empty() and is_same(owned, _force):
+		_end_force()
+	# While an action awaits its answer, what the game does on "ended" goes after it.
+	var holding: bool = _in_handler
+	_in_handler = holding or _answer_pending
 	window._mark_ended(reason)
+	_in_handler = holding
+	_take_turn()
 
 
-func _tick_windows(delta: float) -> void:
+func _watch_owner(window: NeuroBridgeActionWindow) -> void:
+	var node: Node = instance_from_id(window.owner_id) as Node
+	if window.is_open() and node != null:
+		node.tree_exiting.connect(window.close, CONNECT_ONE_SHOT)
+
+
+func _tick_windows() -> void:
+	var now: float = _now()
 	for window: NeuroBridgeActionWindow in _windows.duplicate():
 		if not window.is_open():
 			continue
-		window.elapsed += delta
+		if window.owner_id != 0 and not is_instance_id_valid(window.owner_id):
+			_end_window(window, NeuroBridgeActionWindow.EndReason.CLOSED)
+			continue
+		window.elapsed = now - window.opened_at
 		if window.state == NeuroBridgeActionWindow.State.OPEN and window.has_force():
 			var due: bool = window.force_delay >= 0.0 and window.elapsed >= window.force_delay
 			if not due and window.force_condition.is_valid():
@@ -642,6 +833,7 @@ func _tick_windows(delta: float) -> void:
 					window.force_state,
 					window.force_ephemeral_context,
 					window.force_priority,
+					window,
 				)
 		if window.end_delay >= 0.0 and window.elapsed >= window.end_delay:
 			_end_window(window, NeuroBridgeActionWindow.EndReason.TIMED_OUT)
@@ -660,10 +852,11 @@ func _on_frame(text: String) -> void:
 		Protocol.ACTION:
 			_on_action(data)
 		Protocol.REREGISTER_ALL:
-			_send_registration()
+			_on_reregister_all()
 		Protocol.STARTUP_ACKNOWLEDGEMENT:
-			var session: Variant = data.get("session", {})
-			startup_acknowledged.emit(session if session is Dictionary else {})
+			var session: Variant = data.get("session")
+			var acknowledged: Dictionary = session if session is Dictionary else {}
+			_on_startup_acknowledged(acknowledged)
 		Protocol.SHUTDOWN_GRACEFUL:
 			if data.get("wants_shutdown") == false:
 				shutdown_cancelled.emit()
@@ -677,6 +870,34 @@ func _on_frame(text: String) -> void:
 			print_verbose("NeuroBridge: ignored the unknown command %s." % command)
 
 
+## Neuro lost her state: every action again, then the force in flight.
+func _on_reregister_all() -> void:
+	_send_registration()
+	if not _force.is_empty() and _send_force(_force):
+		_forces.sent(_now())
+
+
+func _on_startup_acknowledged(session: Dictionary) -> void:
+	var before: String = character_id()
+	_session = session
+	if not character_id().is_empty() and character_id() != before:
+		character_changed.emit(character_id(), character_name())
+	startup_acknowledged.emit(session)
+
+
+## The character Neuro's last acknowledgement named ([code]characterId[/code], e.g.
+## [code]"neuro"[/code] or [code]"evil"[/code]); empty until one came.
+func character_id() -> String:
+	var value: Variant = _session.get("characterId", "")
+	return value if value is String else ""
+
+
+## The display name Neuro's last acknowledgement gave ([code]displayName[/code]).
+func character_name() -> String:
+	var value: Variant = _session.get("displayName", "")
+	return value if value is String else ""
+
+
 func _on_action(message: Dictionary) -> void:
 	var id: Variant = message.get("id")
 	if not id is String or str(id).is_empty():
@@ -687,7 +908,14 @@ func _on_action(message: Dictionary) -> void:
 		print_verbose("NeuroBridge: action %s was already answered; ignored." % action_id)
 		return
 	var action_name: String = str(message.get("name", ""))
+	if not _force.is_empty():
+		var forced_names: PackedStringArray = _force["action_names"]
+		if forced_names.has(action_name):
+			_forces.acted(_now())
 	var action: NeuroBridgeAction = _actions.get(action_name)
+	if action is CallableAction and not (action as CallableAction).handler.is_valid():
+		unregister_action(action_name)  # its object was freed: Neuro must not retry it
+		action = null
 	if action == null:
 		var known: String = ", ".join(registered_action_names())
 		_answer(
@@ -705,22 +933,32 @@ func _on_action(message: Dictionary) -> void:
 		_answer(action_id, action_name, false, problem)
 		return
 	var data: Dictionary = parsed["value"]
+	var window: NeuroBridgeActionWindow = _window_of.get(action_name)
 	action_received.emit(action_name, data)
+	# Until the answer is out: no force goes out, and what the handler sends waits.
+	_answer_pending = true
+	_in_handler = true
 	var state: Dictionary = {}
 	var result: NeuroBridgeResult = action.validate(data, state)
+	_in_handler = false
 	if result == null:
 		push_error("NeuroBridge: the action %s returned no NeuroBridgeResult." % action_name)
 		result = NeuroBridgeResult.failure("The game could not handle this action.")
-	if result.succeeded:
-		var window: NeuroBridgeActionWindow = _window_of.get(action_name)
-		if window != null:
-			_end_window(window, NeuroBridgeActionWindow.EndReason.SUCCEEDED)
+	if result.succeeded and window != null and window.is_open():
+		_end_window(window, NeuroBridgeActionWindow.EndReason.SUCCEEDED)
 	_answer(action_id, action_name, result.succeeded, result.message)
+	if result.succeeded and not _force.is_empty():
+		var forced_names: PackedStringArray = _force["action_names"]
+		if forced_names.has(action_name):
+			_force = {}
+			_forces.ended()
+	_answer_pending = false
+	var held: PackedStringArray = _held
+	_held = []
+	for text: String in held:
+		_send(text)
+	_take_turn()
 	if result.succeeded:
-		if not _force.is_empty():
-			var forced_names: PackedStringArray = _force["action_names"]
-			if forced_names.has(action_name):
-				_end_force()
 		action.execute(data, state)
 
 
@@ -731,6 +969,8 @@ func _parse_data(raw: Variant, schema: Dictionary) -> Dictionary:
 		if not raw is String:
 			return {"error": "data must be a JSON string"}
 		var text: String = raw
+		if schema.is_empty() and text.strip_edges().is_empty():
+			return {"value": {}}  # no parameters: "" means none
 		var json: JSON = JSON.new()
 		if not StrictJson.syntax_error(text).is_empty() or json.parse(text) != OK:
 			return {"error": "data is not valid JSON"}

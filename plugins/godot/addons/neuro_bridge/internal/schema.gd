@@ -1,16 +1,71 @@
 extends RefCounted
 ## Checks Neuro's action data against the JSON schema the game registered.
 ##
-## Covers the keywords Neuro handles well: [code]type enum const properties required
-## additionalProperties items minItems maxItems uniqueItems minimum maximum
-## exclusiveMinimum exclusiveMaximum minLength maxLength pattern[/code].  Other keywords
-## ([code]format[/code] included) are not checked.  Godot's JSON parser reads every
-## number as a float, so [method coerce] turns the values a schema declares
-## [code]integer[/code] back into ints before the game sees them.
+## Checks the keywords the specification says Neuro handles well -- [code]type enum
+## const properties required items minItems maxItems minimum maximum exclusiveMinimum
+## exclusiveMaximum minLength maxLength pattern[/code] -- and also
+## [code]additionalProperties[/code] and [code]uniqueItems[/code], which the
+## specification says Neuro handles badly (or may not honour): the game gets data that
+## follows them, but Neuro may not, so such actions see more refusals.  [code]format[/code]
+## and the other keywords are not checked; [method badly_handled_keywords] lists the ones
+## the registration warns about ([code]anyOf[/code], [code]oneOf[/code],
+## [code]$ref[/code] ... pass unchecked).  Godot's JSON parser reads every number as a
+## float, so [method coerce] turns the values a schema declares [code]integer[/code]
+## back into ints before the game sees them.
+
+## The keywords the specification says Neuro does not handle well (uniqueItems: not
+## known), warned about at registration.
+const BADLY_HANDLED: PackedStringArray = [
+	"$anchor", "$comment", "$defs", "$dynamicAnchor", "$dynamicRef", "$id", "$ref",
+	"$schema", "$vocabulary", "additionalProperties", "allOf", "anyOf", "contentEncoding",
+	"contentMediaType", "contentSchema", "dependentRequired", "dependentSchemas",
+	"deprecated", "description", "else", "if", "maxProperties", "minProperties",
+	"multipleOf", "not", "oneOf", "patternProperties", "readOnly", "then", "title",
+	"unevaluatedItems", "unevaluatedProperties", "writeOnly", "uniqueItems"
+]
 
 const _NUMBER_KEYWORDS: PackedStringArray = [
 	"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
 ]
+const _SUBSCHEMA_KEYWORDS: PackedStringArray = [
+	"items", "additionalProperties", "not", "if", "then", "else", "contains",
+	"unevaluatedItems", "unevaluatedProperties", "propertyNames", "contentSchema"
+]
+const _SUBSCHEMA_LIST_KEYWORDS: PackedStringArray = [
+	"allOf", "anyOf", "oneOf", "prefixItems", "items"
+]
+const _SUBSCHEMA_MAP_KEYWORDS: PackedStringArray = [
+	"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"
+]
+
+
+## Returns where [param schema] uses a keyword of [constant BADLY_HANDLED], as paths
+## such as [code]properties.cell.anyOf[/code], in the schema's order (a property named
+## [code]title[/code] is not a keyword).
+static func badly_handled_keywords(schema: Dictionary, path: String = "") -> PackedStringArray:
+	var found: PackedStringArray = []
+	for key: Variant in schema:
+		var keyword: String = str(key)
+		var here: String = keyword if path.is_empty() else "%s.%s" % [path, keyword]
+		var value: Variant = schema[key]
+		if BADLY_HANDLED.has(keyword):
+			found.append(here)
+		if _SUBSCHEMA_MAP_KEYWORDS.has(keyword) and value is Dictionary:
+			var named: Dictionary = value
+			for name: Variant in named:
+				if named[name] is Dictionary:
+					var sub: Dictionary = named[name]
+					found.append_array(badly_handled_keywords(sub, "%s.%s" % [here, name]))
+		elif _SUBSCHEMA_LIST_KEYWORDS.has(keyword) and value is Array:
+			var subs: Array = value
+			for index: int in subs.size():
+				if subs[index] is Dictionary:
+					var sub: Dictionary = subs[index]
+					found.append_array(badly_handled_keywords(sub, "%s.%d" % [here, index]))
+		elif _SUBSCHEMA_KEYWORDS.has(keyword) and value is Dictionary:
+			var sub: Dictionary = value
+			found.append_array(badly_handled_keywords(sub, here))
+	return found
 
 
 ## Returns an empty string when [param value] matches [param schema], else one line

@@ -12,6 +12,7 @@ const GAME_NAME: String = "neuro_bridge/game/name"
 const SIDECAR_PYTHON: String = "neuro_bridge/sidecar/python"
 const SIDECAR_STRICT: String = "neuro_bridge/sidecar/strict"
 const ANSWER_BETWEEN_FRAMES: String = "neuro_bridge/timing/answer_between_frames"
+const FORCE_RESEND_SECONDS: String = "neuro_bridge/forces/resend_after_seconds"
 
 ## The environment variable that overrides [constant URL], as in every Neuro SDK.
 const URL_ENVIRONMENT_VARIABLE: String = "NEURO_SDK_WS_URL"
@@ -25,6 +26,7 @@ const _DEFAULTS: Dictionary = {
 	SIDECAR_PYTHON: "",
 	SIDECAR_STRICT: false,
 	ANSWER_BETWEEN_FRAMES: true,
+	FORCE_RESEND_SECONDS: 30.0,
 }
 
 const _HINTS: Dictionary = {
@@ -41,6 +43,10 @@ const _HINTS: Dictionary = {
 	ANSWER_BETWEEN_FRAMES: (
 		"With a frame rate cap (max_fps), keep the cap in the addon and answer Neuro "
 		+ "while waiting for the next frame instead of at its start."
+	),
+	FORCE_RESEND_SECONDS: (
+		"Seconds Neuro has to act on a force before it is sent again; after as long "
+		+ "again it is given up and the next force goes out. 0: never."
 	),
 }
 

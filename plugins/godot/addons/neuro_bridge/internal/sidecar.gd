@@ -32,7 +32,8 @@ var upstream: String = ""
 
 var _running: bool = false
 var _ready_file: String = ""
-var _waited: float = 0.0
+## When the sidecar was started (real time, in microseconds).
+var _started_usec: int = 0
 var _launches: int = 0
 var _exit_code: int = -1
 
@@ -46,7 +47,7 @@ func start(python: String, p_upstream: String, strict: bool) -> Error:
 	_launches += 1
 	upstream = p_upstream
 	url = ""
-	_waited = 0.0
+	_started_usec = Time.get_ticks_usec()
 	_exit_code = -1
 	var folder: String = OS.get_user_data_dir().path_join("neuro_bridge")
 	DirAccess.make_dir_recursive_absolute(folder)
@@ -87,8 +88,9 @@ func is_ready() -> bool:
 	return _running and not url.is_empty()
 
 
-## Checks on the sidecar; call it every frame with the frame's [param delta].
-func poll(delta: float) -> Change:
+## Checks on the sidecar; call it every frame.  Its start timeout counts real time
+## (neither [member Engine.time_scale] nor a paused tree stop it).
+func poll() -> Change:
 	if not _running:
 		return Change.NONE
 	if not OS.is_process_running(pid):
@@ -102,8 +104,7 @@ func poll(delta: float) -> Change:
 		url = FileAccess.get_file_as_string(_ready_file).strip_edges()
 		_forget_ready_file()
 		return Change.READY
-	_waited += delta
-	if _waited > START_TIMEOUT:
+	if Time.get_ticks_usec() - _started_usec > int(START_TIMEOUT * 1000000.0):
 		push_warning(
 			"NeuroBridge: the sidecar (pid %d) gave no URL in %d s; stopping it." % [pid, START_TIMEOUT]
 		)
