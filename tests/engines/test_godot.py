@@ -32,6 +32,7 @@ SAMPLE = REPO / "sample_games" / "godot_tic_tac_toe"
 ADDON_SCRIPTS = sorted(ADDON.rglob("*.gd"))
 SAMPLE_SCRIPTS = sorted(SAMPLE.glob("*.gd"))
 ADDON_TESTS = Path(__file__).with_name("godot") / "addon_tests.gd"
+PROBE_SCRIPTS = sorted((Path(__file__).with_name("godot") / "probe").glob("*.gd"))
 
 #: What Godot prints for a script that does not parse or compile (warnings made
 #: errors included).
@@ -116,7 +117,7 @@ def sample_copy(engine: Engine, destination: Path) -> Path:
 
 @pytest.mark.parametrize("tool", ["gdtoolkit.parser", "gdtoolkit.linter"])
 def test_every_script_passes_gdtoolkit(tool: str) -> None:
-    scripts = [*ADDON_SCRIPTS, *SAMPLE_SCRIPTS, ADDON_TESTS]
+    scripts = [*ADDON_SCRIPTS, *SAMPLE_SCRIPTS, ADDON_TESTS, *PROBE_SCRIPTS]
     assert len(ADDON_SCRIPTS) >= 8
     done = subprocess.run(
         [sys.executable, "-m", tool, *map(str, scripts)],

@@ -13,7 +13,13 @@ extends Node
 ## reaches the game.  Only one force is in flight at a time; later ones wait their turn.
 ##
 ## It runs while the scene tree is paused ([constant Node.PROCESS_MODE_ALWAYS]) and reads
-## the socket every frame.
+## the socket every frame; its timers (reconnecting, windows, forces, the sidecar) count
+## real time, whatever [member Engine.time_scale] is.  Called from another thread, the
+## methods that send ([method send_context], [method force], [method register_all] and
+## the others that register, [method unregister], [method open_window],
+## [method send_shutdown_ready]) run on the main thread at the end of the frame instead
+## (they return [constant OK] then; a problem is reported when they run).  On quit it
+## unregisters the game's actions and closes the connection cleanly.
 ##
 ## With the [code]neuro_bridge/sidecar/python[/code] setting (a Python that has
 ## neuro-bridge installed), it starts the validating proxy ([code]neuro-bridge proxy[/code])
@@ -151,6 +157,16 @@ func _process(_delta: float) -> void:
 	_drop_freed_handlers()
 	_check_force_overdue()
 	_flush()
+
+
+## Called from another thread than the main one: calls [param method] with
+## [param arguments] on the main thread instead (at the end of the frame) and returns
+## true.  Game state and the socket are the main thread's.
+func _deferred_from_thread(method: Callable, arguments: Array) -> bool:
+	if OS.get_thread_caller_id() == OS.get_main_thread_id():
+		return false
+	method.bindv(arguments).call_deferred()
+	return true
 
 
 ## Real time in seconds (monotonic; unaffected by [member Engine.time_scale] and pauses).
@@ -298,13 +314,7 @@ func _start_sidecar() -> void:
 	_retry_at = -1.0
 	var strict: bool = Settings.get_value(Settings.SIDECAR_STRICT)
 	if _sidecar.start(_sidecar_python, url, strict) != OK:
-		push_error(
-			(
-				"NeuroBridge: could not start the sidecar with %s (neuro_bridge/sidecar/python "
-				+ "names a Python that has neuro-bridge installed)."
-			)
-			% JSON.stringify(_sidecar_python)
-		)
+		push_error("NeuroBridge: could not start the sidecar: %s" % Sidecar.ADVICE)
 		_on_sidecar_ended()
 
 
@@ -331,11 +341,10 @@ func _on_sidecar_ended() -> void:
 		if _sidecar.url.is_empty():
 			push_warning(
 				(
-					"NeuroBridge: the sidecar ended before it was ready (exit code %d): does "
-					+ "neuro_bridge/sidecar/python (%s) name a Python with neuro-bridge "
-					+ "installed? Its own message, if any, is above. Trying again."
+					"NeuroBridge: the sidecar ended before it was ready (%s, exit code %d); "
+					+ "its own message, if any, is above: %s Trying again."
 				)
-				% [code, JSON.stringify(_sidecar_python)]
+				% [JSON.stringify(_sidecar_python), code, Sidecar.ADVICE]
 			)
 		else:
 			push_warning(
@@ -448,6 +457,8 @@ func _write_outbox() -> void:
 ## speak.  Sent at once when connected, else kept (up to [constant OFFLINE_CONTEXT_LIMIT]
 ## messages) and sent after the next connection's registrations.
 func send_context(message: String, silent: bool = false) -> Error:
+	if _deferred_from_thread(send_context, [message, silent]):
+		return OK
 	if message.strip_edges().is_empty():
 		push_error("NeuroBridge: a context message cannot be empty.")
 		return ERR_INVALID_PARAMETER
@@ -462,6 +473,8 @@ func send_context(message: String, silent: bool = false) -> Error:
 ## Tells Neuro the game has saved and may be closed (the answer to
 ## [signal shutdown_requested]).
 func send_shutdown_ready() -> void:
+	if _deferred_from_thread(send_shutdown_ready, []):
+		return
 	_send(Protocol.shutdown_ready(game))
 
 
@@ -496,6 +509,8 @@ func register(action: NeuroBridgeAction) -> Error:
 ## An action whose name is already registered replaces it (Neuro is told to drop the
 ## old definition first when it differs).
 func register_all(actions: Array[NeuroBridgeAction]) -> Error:
+	if _deferred_from_thread(register_all, [actions]):
+		return OK
 	var problem: String = Checks.batch_problem(actions)
 	if not problem.is_empty():
 		push_error("NeuroBridge: cannot register the action: %s." % problem)
@@ -520,6 +535,8 @@ func register_all(actions: Array[NeuroBridgeAction]) -> Error:
 ## Unregisters the named actions; names not registered are ignored.  A force whose
 ## actions are all unregistered ends (the next one's turn comes after this message).
 func unregister(names: PackedStringArray) -> void:
+	if _deferred_from_thread(unregister, [names]):
+		return
 	var gone: PackedStringArray = []
 	for action_name: String in names:
 		if _actions.erase(action_name):
@@ -605,19 +622,10 @@ func force(
 	priority: String = "low",
 	p_owner: Object = null,
 ) -> Error:
-	var problem: String = ""
-	if not (query is Callable or (query is String and not str(query).strip_edges().is_empty())):
-		problem = "the query must be a non-empty String or a Callable"
-	elif not (state is String or state is Callable):
-		problem = "the state must be a String or a Callable"
-	elif action_names.is_empty():
-		problem = "no action names"
-	elif not Protocol.PRIORITIES.has(priority):
-		problem = "the priority must be one of %s" % ", ".join(Protocol.PRIORITIES)
-	else:
-		for action_name: String in action_names:
-			if not _actions.has(action_name):
-				problem = "%s is not registered" % action_name
+	var arguments: Array = [query, action_names, state, ephemeral_context, priority, p_owner]
+	if _deferred_from_thread(force, arguments):
+		return OK
+	var problem: String = Checks.force_problem(query, action_names, state, priority, _actions)
 	if not problem.is_empty():
 		push_error("NeuroBridge: cannot force: %s." % problem)
 		return ERR_INVALID_PARAMETER
@@ -646,8 +654,8 @@ func force(
 func withdraw_force(p_owner: Object) -> int:
 	if p_owner == null:
 		return 0
-	var count: int = _forces.withdraw(_owned_by.bind(p_owner)).size()
-	if not _force.is_empty() and _owned_by(_force, p_owner):
+	var count: int = _forces.withdraw(ForceQueue.owned_by.bind(p_owner)).size()
+	if not _force.is_empty() and ForceQueue.owned_by(_force, p_owner):
 		count += 1
 		_end_force()
 	return count
@@ -656,11 +664,6 @@ func withdraw_force(p_owner: Object) -> int:
 ## Whether a force is in flight.
 func has_force_in_flight() -> bool:
 	return not _force.is_empty()
-
-
-static func _owned_by(pending: Dictionary, who: Object) -> bool:
-	var owner_of: Variant = pending.get("owner")
-	return owner_of is Object and is_same(owner_of, who)
 
 
 ## Sends the next force when none is in flight and no action awaits its answer.
@@ -686,12 +689,7 @@ func _take_turn() -> void:
 func _send_force(pending: Dictionary) -> bool:
 	var wanted: PackedStringArray = pending["action_names"]
 	var names: PackedStringArray = _registered_among(wanted)
-	if not pending.has("text"):  # Callables are read once: a re-send repeats the text
-		var text: String = Checks.text_of(pending["query"], "query")
-		if text.strip_edges().is_empty():
-			text = "Pick one of: %s." % ", ".join(names)
-		pending["text"] = [text, Checks.text_of(pending["state"], "state")]
-	var texts: Array = pending["text"]
+	var texts: PackedStringArray = Checks.force_texts(pending, names)
 	var query: String = texts[0]
 	var state: String = texts[1]
 	var ephemeral_context: bool = pending["ephemeral_context"]
@@ -721,8 +719,7 @@ func _check_force_overdue() -> void:
 			_send_force(_force)  # the clock restarted, marked re-sent
 		ForceQueue.Overdue.GIVE_UP:
 			var names: PackedStringArray = _force["action_names"]
-			var texts: Array = _force.get("text", ["", ""])
-			var query: String = texts[0]
+			var query: String = Checks.force_texts(_force, names)[0]
 			push_warning(
 				(
 					"NeuroBridge: Neuro did not act on the force for %s (%s) in %s s, twice; "
@@ -747,6 +744,8 @@ func _check_force_overdue() -> void:
 ## or is freed.  Returns [constant ERR_INVALID_PARAMETER] if it was opened before, has
 ## no actions, or one of its actions cannot be registered.
 func open_window(window: NeuroBridgeActionWindow, p_owner: Node = null) -> Error:
+	if _deferred_from_thread(open_window, [window, p_owner]):
+		return OK
 	if window.state != NeuroBridgeActionWindow.State.BUILDING:
 		push_error("NeuroBridge: an action window can be opened only once.")
 		return ERR_INVALID_PARAMETER
@@ -793,8 +792,8 @@ func _end_window(
 		if _window_of.get(action_name) == window:
 			_window_of.erase(action_name)
 			names.append(action_name)
-	_forces.withdraw(_owned_by.bind(window))
-	var owned: Dictionary = _force if _owned_by(_force, window) else {}
+	_forces.withdraw(ForceQueue.owned_by.bind(window))
+	var owned: Dictionary = _force if ForceQueue.owned_by(_force, window) else {}
 	unregister(names)
 	if not owned.is_empty() and is_same(owned, _force):
 		_end_force()
@@ -826,7 +825,6 @@ func _tick_windows() -> void:
 			if not due and window.force_condition.is_valid():
 				due = window.force_condition.call() == true
 			if due:
-				window._mark_forced()
 				force(
 					window.force_query,
 					_registered_among(window.action_names()),
@@ -835,6 +833,7 @@ func _tick_windows() -> void:
 					window.force_priority,
 					window,
 				)
+				window._mark_forced()
 		if window.end_delay >= 0.0 and window.elapsed >= window.end_delay:
 			_end_window(window, NeuroBridgeActionWindow.EndReason.TIMED_OUT)
 

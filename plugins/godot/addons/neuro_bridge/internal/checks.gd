@@ -66,3 +66,38 @@ static func text_of(value: Variant, what: String) -> String:
 			return ""
 		return text
 	return str(value)
+
+
+## Returns why a force cannot be asked for, or an empty string.  [param registered] is
+## keyed by the registered names.
+static func force_problem(
+	query: Variant,
+	action_names: PackedStringArray,
+	state: Variant,
+	priority: String,
+	registered: Dictionary,
+) -> String:
+	if not (query is Callable or (query is String and not str(query).strip_edges().is_empty())):
+		return "the query must be a non-empty String or a Callable"
+	if not (state is String or state is Callable):
+		return "the state must be a String or a Callable"
+	if action_names.is_empty():
+		return "no action names"
+	if not Protocol.PRIORITIES.has(priority):
+		return "the priority must be one of %s" % ", ".join(Protocol.PRIORITIES)
+	for action_name: String in action_names:
+		if not registered.has(action_name):
+			return "%s is not registered" % action_name
+	return ""
+
+
+## Returns a force's [code][query, state][/code] texts.  Callables are called the first
+## time only (kept in the force as [code]text[/code]), so a re-send repeats the text Neuro
+## already had; a blank query reads as a request to pick one of [param names].
+static func force_texts(force: Dictionary, names: PackedStringArray) -> PackedStringArray:
+	if not force.has("text"):
+		var query: String = text_of(force["query"], "query")
+		if query.strip_edges().is_empty():
+			query = "Pick one of: %s." % ", ".join(names)
+		force["text"] = PackedStringArray([query, text_of(force["state"], "state")])
+	return force["text"]

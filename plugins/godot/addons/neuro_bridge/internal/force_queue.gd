@@ -113,6 +113,12 @@ func overdue(now: float) -> Overdue:
 	return Overdue.GIVE_UP
 
 
+## Whether [param force] was asked for by [param who] (its [code]owner[/code]).
+static func owned_by(force: Dictionary, who: Object) -> bool:
+	var owner_of: Variant = force.get("owner")
+	return owner_of is Object and is_same(owner_of, who)
+
+
 ## How many forces wait.
 func size() -> int:
 	return _queued.size()

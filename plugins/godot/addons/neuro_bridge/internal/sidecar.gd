@@ -20,6 +20,10 @@ enum Change {
 	ENDED,
 }
 
+## What to check when the sidecar does not start.
+const ADVICE: String = (
+	"neuro_bridge/sidecar/python must name a Python that has neuro-bridge installed."
+)
 ## Seconds the sidecar has to write its URL before it counts as failed and is stopped.
 const START_TIMEOUT: float = 60.0
 
