@@ -14,6 +14,10 @@ Targets:
     private root; it runs through that root's own dynamic loader and Python 3.13.
 ``godot``
     Godot 4 from Debian sid (falling back to forky), unpacked the same way.
+``chromium``
+    Not an engine: Debian's ``chromium`` and ``chromium-driver`` (``apt-get install``;
+    needs root), the headless browser the web console's tests drive with Playwright
+    (``/usr/bin/chromium``; nothing downloads a browser of its own).
 
 Each engine ends up in ``$NEURO_BRIDGE_ENGINES`` (default
 ``${XDG_CACHE_HOME:-~/.cache}/neuro-bridge/engines``) as a folder holding
@@ -69,6 +73,8 @@ LIB_DIR = "usr/lib/x86_64-linux-gnu"
 LOADER = LIB_DIR + "/ld-linux-x86-64.so.2"
 #: Debian packages giving Godot a window without a display (``xvfb-run``).
 WINDOW_PACKAGES = ("xvfb", "xauth")
+#: Debian packages of the browser the web console's tests drive (target ``chromium``).
+BROWSER_PACKAGES = ("chromium", "chromium-driver")
 #: Seconds to wait for another apt/dpkg run to release the system's dpkg lock.
 DPKG_LOCK_TIMEOUT = 900
 
@@ -435,15 +441,29 @@ def provision(name: str, *, force: bool = False) -> EngineInfo:
 def main(argv: Sequence[str] | None = None) -> int:
     """Provision the engines named on the command line; return the exit status."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("targets", nargs="*", metavar="TARGET", help="renpy80, renpy83, godot, all")
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="renpy80, renpy83, godot, chromium, all"
+    )
     parser.add_argument("--force", action="store_true", help="provision again even if cached")
     parser.add_argument("--quiet", action="store_true", help="print only failures")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO, format="provision: %(message)s"
     )
-    targets = [t for t in args.targets if t != "all"] or list(ENGINE_NAMES)
+    everything = not [t for t in args.targets if t != "all"]
+    browser = everything or "chromium" in args.targets
+    targets = [t for t in args.targets if t not in ("all", "chromium")]
+    if everything:
+        targets = list(ENGINE_NAMES)
     failed = 0
+    if browser:
+        try:
+            apt_install(
+                BROWSER_PACKAGES, "the web console's browser tests need apt-get install chromium"
+            )
+        except ProvisionError as exc:
+            failed += 1
+            logger.error("chromium: %s", exc)
     if "godot" in targets:
         try:  # Godot's windowed tests run under Xvfb
             apt_install(

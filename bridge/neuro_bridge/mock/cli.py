@@ -14,6 +14,10 @@ support well) is reported but never fails ``--strict``.  ``--report FILE`` write
 the findings and chaos outcomes as JSON (see
 :func:`~neuro_bridge.mock.transcript.build_report`).
 
+``--web`` also serves the web console (the ``web`` extra: ``pip install
+'neuro-bridge[web]'``) on 127.0.0.1 and prints its URL, with a per-launch token:
+a live page to watch the games and act as Neuro (:mod:`neuro_bridge.mock.web`).
+
 ``--record DIR`` saves every connection as a JSONL file in DIR
 (:mod:`neuro_bridge.mock.recording`).  ``--replay FILE`` plays Neuro's side of a
 recorded session against the first game that connects, instead of playing by
@@ -27,6 +31,7 @@ Also runnable as ``python -m neuro_bridge.mock.cli``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import signal
 import sys
@@ -179,6 +184,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     run_group.add_argument(
         "--no-console", action="store_true", help="do not read commands from stdin"
     )
+    web = parser.add_argument_group("web console")
+    web.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the web console too and print its URL (needs neuro-bridge[web])",
+    )
+    web.add_argument(
+        "--web-host",
+        default=DEFAULT_HOST,
+        help="address the console listens on (default %(default)s)",
+    )
+    web.add_argument(
+        "--web-port", type=port, default=0, help="the console's port (default: any free one)"
+    )
     sessions = parser.add_argument_group("recording and replaying")
     sessions.add_argument(
         "--record",
@@ -238,6 +257,9 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     except ValueError as exc:
         out.write(f"neuro-bridge mock: {exc}\n")
         return 2
+    if args.web and (missing := web_extra_missing()) is not None:
+        out.write(f"neuro-bridge mock: {missing}\n")
+        return 2
     recording: Recording | None = None
     if args.replay is not None:
         try:
@@ -291,6 +313,13 @@ async def _main(
             return exc
         if args.quiet:
             transcript.line(f"stand-in Neuro listening on {mock.url}")
+        if args.web:
+            try:
+                url = await nursery.start(_web_console, mock, args.web_host, args.web_port)
+            except OSError as exc:
+                mock.stop()
+                return OSError(f"the web console on {args.web_host}:{args.web_port}: {exc}")
+            transcript.line(f"web console at {url}")
         if args.duration is not None:
             nursery.start_soon(_stop_after, mock, args.duration)
         if args.once:
@@ -303,6 +332,28 @@ async def _main(
             nursery.start_soon(_console, Console(mock, nursery), stdin, transcript)
         nursery.start_soon(_stop_on_interrupt, mock)
     return None
+
+
+async def _web_console(
+    mock: MockNeuro, host: str, port: int, *, task_status: trio.TaskStatus[str]
+) -> None:
+    from neuro_bridge.mock.web.app import serve_console  # the web extra, only when asked
+    from neuro_bridge.mock.web.hub import ConsoleHub
+
+    async with trio.open_nursery() as nursery:
+        hub = ConsoleHub(nursery)
+        hub.attach(mock)
+        await serve_console(hub, host=host, port=port, task_status=task_status)
+
+
+def web_extra_missing() -> str | None:
+    """Return what to install for ``--web`` when the ``web`` extra is missing, else ``None``."""
+    missing = [
+        name for name in ("hypercorn", "starlette") if importlib.util.find_spec(name) is None
+    ]
+    if not missing:
+        return None
+    return f"--web needs {' and '.join(missing)}: pip install 'neuro-bridge[web]'"
 
 
 async def _replay(

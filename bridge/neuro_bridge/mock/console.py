@@ -70,11 +70,13 @@ class Console:
     Args:
         mock: The server whose games the commands address.
         nursery: Where commands that wait (chaos probes) run in the background.
+        cause: The cause recordings give the frames it sends.
     """
 
-    def __init__(self, mock: MockNeuro, nursery: trio.Nursery) -> None:
+    def __init__(self, mock: MockNeuro, nursery: trio.Nursery, *, cause: str = "console") -> None:
         self.mock = mock
         self.nursery = nursery
+        self.cause = cause
 
     async def execute(self, line: str) -> str:
         """Run one command line; return the reply to show (never raises for bad input)."""
@@ -121,23 +123,23 @@ class Console:
     async def _run(self, session: MockSession, word: str, rest: str, line: str) -> str:
         if line.startswith(("{", "[")):
             json.loads(line)  # a ValueError names the problem
-            await session.send(line)
+            await session.send(line, cause=self.cause)
             return "sent"
         if word == "raw":
-            await session.send(rest)
+            await session.send(rest, cause=self.cause)
             return "sent"
         if word == "action":
             name, _, data = rest.partition(" ")
             if not name:
                 raise ValueError("usage: action NAME [DATA]")
-            action_id = await session.send_action(name, data.strip() or GENERATE)
+            action_id = await session.send_action(name, data.strip() or GENERATE, cause=self.cause)
             return f"sent action #{action_id}"
         if word == "force":
-            action_id = await session.force(rest or None)
+            action_id = await session.force(rest or None, cause=self.cause)
             return f"sent action #{action_id}"
         frame = self._simple_frame(session, word, rest)
         if frame is not None:
-            await session.send(frame)
+            await session.send(frame, cause=self.cause)
             return "sent"
         if word == "chaos":
             kind = ChaosKind(rest)

@@ -124,6 +124,8 @@ class MockSession:
         #: Whether forces are played automatically (starts as ``config.auto_play``;
         #: the web console's mode switch changes it).
         self.auto_play = config.auto_play
+        #: Seconds before a force is played (starts as ``config.force_delay``).
+        self.force_delay = config.force_delay
         #: Whether the automatic unforced actions and chaos probes are held back
         #: (a replay plays only what was recorded).
         self.scripted = False
@@ -457,6 +459,33 @@ class MockSession:
             raise ValueError(f"{name!r} is not one of {list(force.action_names)}")
         return await self.send_action(name, data, cause=cause)
 
+    def set_auto_play(self, on: bool, *, delay: float | None = None) -> None:
+        """Turn the automatic play of forces on or off (the web console's mode switch).
+
+        Turning it off stops the play of the force in flight; turning it on plays
+        the force in flight, if any, after the delay.
+
+        Args:
+            on: Play forces automatically.
+            delay: The new :attr:`force_delay` (default: unchanged).
+        """
+        if delay is not None:
+            if delay < 0:
+                raise ValueError(f"delay must be >= 0, not {delay!r}")
+            self.force_delay = delay
+        self.auto_play = on
+        if not on:
+            if self._play_scope is not None:
+                self._play_scope.cancel()
+        elif (
+            self.checker.force is not None
+            and self._play_scope is None
+            and self._nursery is not None
+            and self._connected
+        ):
+            self._nursery.start_soon(self._play_force, self.checker.force)
+        self._poke()
+
     # ------------------------------------------------------------ waiting
 
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
@@ -534,7 +563,7 @@ class MockSession:
             self._play_scope = scope
             try:
                 while True:
-                    await trio.sleep(self.config.force_delay)
+                    await trio.sleep(self.force_delay)
                     if self.checker.force is not force:
                         return
                     names = [n for n in force.action_names if n in self.checker.registered]
