@@ -60,7 +60,7 @@ bench: $(STAMP)
 PYTHON39 ?= python3.9
 compat39:
 	$(PYTHON39) -m venv .venv39
-	.venv39/bin/python -m pip install --quiet ".[pygame]" ./$(SAMPLE) pytest pytest-trio hypothesis
+	.venv39/bin/python -m pip install --quiet ".[pygame,web]" ./$(SAMPLE) pytest pytest-trio hypothesis playwright
 	.venv39/bin/python -m pytest -p no:cacheprovider
 
 clean:
