@@ -1,9 +1,8 @@
 """``neuro-bridge mock --web`` in a real browser: Debian's Chromium, headless, driven by Playwright.
 
-Chromium comes from ``make engines`` (``tools/engines/provision.py`` installs the
-Debian packages ``chromium`` and ``chromium-driver``); Playwright drives that
-binary through its executable path and never downloads a browser.  Without it the
-tests fail (they do not skip).  Everything is real: the CLI and the games are
+Chromium comes from ``make engines`` (see :mod:`tests.browser`); Playwright drives
+that binary through its executable path and never downloads a browser.  Without it
+the tests fail (they do not skip).  Everything is real: the CLI and the games are
 processes talking over loopback sockets.
 
 Set ``NEURO_BRIDGE_SCREENSHOTS=1`` to refresh the documentation's screenshot
@@ -22,24 +21,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.browser import open_chromium
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-#: Flags for a headless Chromium on a machine without network (no background traffic).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAINT_POT = ROOT / "tests" / "engines" / "pygame_example.py"  # the pygame guide's example
 SLOPPY = ROOT / "tests" / "sloppy_game.py"
 SCREENSHOT = ROOT / "docs" / "images" / "mock-web-console.png"
@@ -100,19 +89,8 @@ class Running:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: `make engines` (python3 tools/engines/provision.py"
-            " chromium) installs Debian's chromium and chromium-driver"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with open_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

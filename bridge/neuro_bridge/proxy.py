@@ -44,7 +44,8 @@ import re
 import secrets
 import sys
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Final
 
 import attrs
 import trio
@@ -54,13 +55,13 @@ from libcomponent.component import Event
 from neuro_bridge import argtypes
 from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, ActionResult
 from neuro_bridge.mock.rules import ConformanceChecker
+from neuro_bridge.mock.watch import WatchedGame
 from neuro_bridge.protocol import Action, GameCommandKind, LocalProtocolError, NeuroCommands
 from neuro_bridge.trio_ws import OutboxFullError, TrioNeuroAPIComponent, check_url
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterable
-    from pathlib import Path
 
     from neuro_bridge.mock.records import Finding, ForceRecord
     from neuro_bridge.protocol import ActionRequested
@@ -71,6 +72,7 @@ __all__ = [
     "GAME_GONE_GRACE",
     "GAME_PID_POLL_INTERVAL",
     "LISTENING_LINE",
+    "WEB_CONSOLE_LINE",
     "NeuroProxy",
     "configure_parser",
     "listening_url",
@@ -94,6 +96,8 @@ GAME_PID_POLL_INTERVAL: Final = 0.25
 #: The line ``neuro-bridge proxy`` prints on stdout (flushed) once it listens; a
 #: launcher reads the URL from it.  ``{url}`` is :func:`listening_url`'s result.
 LISTENING_LINE: Final = "neuro-bridge proxy listening on {url}"
+#: The line ``neuro-bridge proxy --web`` prints after :data:`LISTENING_LINE`.
+WEB_CONSOLE_LINE: Final = "neuro-bridge proxy web console at {url}"
 
 #: Sent to Neuro for an action that arrives while no game is connected.
 NO_GAME_MESSAGE: Final = "The game is not connected right now; try again in a moment."
@@ -169,6 +173,14 @@ def write_ready_file(path: Path, url: str) -> None:
     os.replace(partial, path)
 
 
+def _peer(websocket: trio_websocket.WebSocketConnection) -> str:
+    try:
+        remote = websocket.remote
+    except OSError:  # the game left during the upgrade
+        return "gone"
+    return str(remote) if isinstance(remote, str) else f"{remote.address}:{remote.port}"
+
+
 def _check_host(host: object) -> str:
     if host == "localhost":
         return host
@@ -200,7 +212,9 @@ class _Game:
     number: int
     websocket: trio_websocket.WebSocketConnection
     checker: ConformanceChecker
+    watch: WatchedGame
     slots: dict[str, _Slot] = attrs.field(factory=dict)
+    close_reason: str | None = None
 
 
 class _Upstream(TrioNeuroAPIComponent):
@@ -305,6 +319,9 @@ class NeuroProxy:
         self._nursery: trio.Nursery | None = None
         self._stop = trio.Event()
         self._game_changed = trio.Event()
+        #: Called with each game connection's :class:`~neuro_bridge.mock.watch.WatchedGame`
+        #: before its first frame (``--record`` and ``--web`` add theirs here).
+        self.on_game: list[Callable[[WatchedGame], None]] = []
 
     # ------------------------------------------------------------ state
 
@@ -414,7 +431,15 @@ class NeuroProxy:
             logger.info("a game left during the websocket upgrade: %r", exc)
             return
         self._games += 1
-        game = _Game(self._games, websocket, ConformanceChecker(self.result_timeout, self._games))
+        checker = ConformanceChecker(self.result_timeout, self._games)
+        game = _Game(
+            self._games, websocket, checker, WatchedGame(self._games, _peer(websocket), checker)
+        )
+        for hook in list(self.on_game):
+            try:
+                hook(game.watch)
+            except Exception:
+                logger.exception("a new-game hook failed for game #%d", game.number)
         old, self._game = self._game, game
         if old is not None:
             logger.info("game #%d replaces game #%d", game.number, old.number)
@@ -427,6 +452,7 @@ class NeuroProxy:
             await self._read_game(game)
         finally:
             self._drop_game(game)
+            game.watch.ended(game.close_reason or "closed", "game")
             if self._game is game:
                 self._game = None
                 logger.info("game #%d disconnected", game.number)
@@ -441,9 +467,13 @@ class NeuroProxy:
         while True:
             try:
                 frame = await game.websocket.get_message()
-            except trio_websocket.ConnectionClosed:
+            except trio_websocket.ConnectionClosed as exc:
+                reason = exc.reason
+                if reason is not None:
+                    game.close_reason = f"code {reason.code}"
                 return
             received = game.checker.receive(frame, trio.current_time())
+            game.watch.game_frame(received.message)
             broken = self._report(game, received.findings)
             if broken and self.strict:
                 logger.warning(
@@ -460,6 +490,8 @@ class NeuroProxy:
     def _report(self, game: _Game, findings: Iterable[Finding]) -> bool:
         """Log and keep *findings*; return whether one is a rule (not advice)."""
         broken = False
+        findings = list(findings)
+        game.watch.findings_found(findings)
         for finding in findings:
             self.findings.append(finding)
             logger.warning(
@@ -580,6 +612,7 @@ class NeuroProxy:
         slot = _Slot()
         game.slots[action.id] = slot
         game.checker.neuro_sent(frame, trio.current_time())
+        game.watch.neuro_frame(frame)
         try:
             try:
                 await game.websocket.send_message(frame)
@@ -599,6 +632,7 @@ class NeuroProxy:
             logger.info("no game connected for %.60s", frame)
             return
         game.checker.neuro_sent(frame, trio.current_time())
+        game.watch.neuro_frame(frame)
         try:
             await game.websocket.send_message(frame)
         except trio_websocket.ConnectionClosed:
@@ -645,11 +679,37 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="exit when the process with this id ends (the game that started the proxy)",
     )
     parser.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the web console showing the game (needs neuro-bridge[web]); its URL"
+        " is printed after the listening line",
+    )
+    parser.add_argument(
+        "--web-port", type=argtypes.port, default=0, help="the console's port (default: any free)"
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="save each game connection as a JSONL file in DIR (see neuro-bridge mock --replay)",
+    )
+    parser.add_argument(
         "--ready-file",
         type=argtypes.writable_file,
         metavar="PATH",
         help="once listening, also write the URL to this file (owner-only, written whole)",
     )
+
+
+async def _web_console(proxy: NeuroProxy, port: int, *, task_status: trio.TaskStatus[str]) -> None:
+    """Serve the web console watching *proxy*'s games (the web extra, imported here only)."""
+    from neuro_bridge.mock.web.app import serve_console
+    from neuro_bridge.mock.web.hub import ConsoleHub
+
+    async with trio.open_nursery() as nursery:
+        hub = ConsoleHub(nursery, source="proxy")
+        proxy.on_game.append(hub.add_session)
+        await serve_console(hub, host=proxy.host, port=port, task_status=task_status)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -669,18 +729,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"neuro-bridge proxy: {exc}", file=sys.stderr)
         return 2
 
+    web = getattr(args, "web", False)
+    if web:
+        from neuro_bridge.mock.cli import web_extra_missing
+
+        missing = web_extra_missing()
+        if missing is not None:
+            print(f"neuro-bridge proxy: {missing}", file=sys.stderr)
+            return 2
+    record = getattr(args, "record", None)
+    if record is not None:
+        from neuro_bridge.mock.recording import Recorder
+
+        proxy.on_game.append(Recorder(record, source="proxy").record_session)
     failed: list[OSError] = []
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
+
+            async def serve(*, task_status: trio.TaskStatus[None]) -> None:
+                await proxy.serve(task_status=task_status)
+                nursery.cancel_scope.cancel()  # the web console ends with the proxy
+
             try:
-                await nursery.start(proxy.serve)
+                await nursery.start(serve)
             except OSError as exc:
                 failed.append(exc)
                 return
             if args.ready_file is not None:
                 write_ready_file(args.ready_file, proxy.url)
             print(LISTENING_LINE.format(url=proxy.url), flush=True)
+            if web:
+                try:
+                    url = await nursery.start(_web_console, proxy, args.web_port)
+                except OSError as exc:
+                    failed.append(exc)
+                    proxy.stop()
+                    return
+                print(WEB_CONSOLE_LINE.format(url=url), flush=True)
 
     try:
         trio.run(main)

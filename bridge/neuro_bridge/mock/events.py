@@ -11,18 +11,27 @@ an exception it raises is logged and ignored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Final, Literal
+from typing import TYPE_CHECKING, Callable, Final, Literal, Protocol
 
 import attrs
 import trio
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from typing_extensions import TypeAlias
 
     from neuro_bridge.mock.chaos import ChaosOutcome
-    from neuro_bridge.mock.records import Finding
+    from neuro_bridge.mock.records import Finding, ForceRecord, GameMessage, RegisteredAction
 
-__all__ = ["RECORDING_FORMAT", "RECORDING_VERSION", "EventKind", "SessionEvent", "SessionObserver"]
+__all__ = [
+    "RECORDING_FORMAT",
+    "RECORDING_VERSION",
+    "EventKind",
+    "ObservedSession",
+    "SessionEvent",
+    "SessionObserver",
+]
 
 #: The ``format`` of a session recording's first line (see :mod:`.recording`).
 RECORDING_FORMAT: Final = "neuro-bridge-session"
@@ -64,3 +73,42 @@ class SessionEvent:
 
 #: What a session calls with each event.
 SessionObserver: TypeAlias = Callable[[SessionEvent], None]
+
+
+class ObservedSession(Protocol):
+    """What the recorder and the web console read of a connection.
+
+    A :class:`~neuro_bridge.mock.session.MockSession` is one; so is the proxy's
+    :class:`~neuro_bridge.mock.watch.WatchedGame`.
+    """
+
+    number: int
+    peer: str
+    started_at: float
+    observers: list[SessionObserver]
+    auto_play: bool
+    force_delay: float
+
+    @property
+    def messages(self) -> list[GameMessage]:
+        """Every frame the game sent, decoded."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether the game is still connected."""
+
+    @property
+    def game(self) -> str | None:
+        """The game's title, once known."""
+
+    @property
+    def registered_actions(self) -> Mapping[str, RegisteredAction]:
+        """The actions the game has registered, by name."""
+
+    @property
+    def pending_force(self) -> ForceRecord | None:
+        """The force in flight, or ``None``."""
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every rule the connection broke so far."""

@@ -37,9 +37,8 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 from neuro_bridge.mock.events import RECORDING_FORMAT, RECORDING_VERSION
 
 if TYPE_CHECKING:
-    from neuro_bridge.mock.events import SessionEvent
+    from neuro_bridge.mock.events import ObservedSession, SessionEvent
     from neuro_bridge.mock.server import MockNeuro
-    from neuro_bridge.mock.session import MockSession
 
 __all__ = ["FORMAT", "VERSION", "Recorder", "SessionWriter", "event_to_json"]
 
@@ -181,8 +180,8 @@ class Recorder:
             stream, source=self.source, connection=connection, peer=peer, started=started
         )
 
-    def record_session(self, session: MockSession) -> None:
-        """Start recording *session* (a :attr:`MockNeuro.on_session` hook)."""
+    def record_session(self, session: ObservedSession) -> None:
+        """Start recording *session* (a ``MockNeuro.on_session`` or ``NeuroProxy.on_game`` hook)."""
         writer = self.open_writer(session.number, session.peer, session.started_at)
         if writer is not None:
             session.observers.append(writer)

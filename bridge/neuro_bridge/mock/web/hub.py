@@ -32,16 +32,15 @@ import trio
 from neuro_bridge.mock.chaos import ChaosKind
 from neuro_bridge.mock.console import Console
 from neuro_bridge.mock.recording import SessionWriter
-from neuro_bridge.mock.session import GameDisconnectedError
+from neuro_bridge.mock.session import GameDisconnectedError, MockSession
 from neuro_bridge.mock.transcript import describe_game_message, describe_neuro_frame
 from neuro_bridge.protocol import ActionRequested, GameCommandKind, parse_neuro_message
 from neuro_bridge.schema import InvalidSchemaError, SchemaValidationError, compile_validator
 
 if TYPE_CHECKING:
-    from neuro_bridge.mock.events import SessionEvent
+    from neuro_bridge.mock.events import ObservedSession, SessionEvent
     from neuro_bridge.mock.records import GameMessage
     from neuro_bridge.mock.server import MockNeuro
-    from neuro_bridge.mock.session import MockSession
 
 __all__ = [
     "EVENT_WINDOW",
@@ -104,7 +103,7 @@ def _decode(frame: str) -> tuple[str | None, dict[str, Any]]:
 class _View:
     """What the hub keeps about one session."""
 
-    def __init__(self, session: MockSession, memory: _MemoryStream) -> None:
+    def __init__(self, session: ObservedSession, memory: _MemoryStream) -> None:
         self.session = session
         self.memory = memory
         self.mode = "auto" if session.auto_play else "hand"
@@ -149,8 +148,8 @@ class ConsoleHub:
             self.add_session(session)
         mock.on_session.append(self.add_session)
 
-    def add_session(self, session: MockSession) -> None:
-        """Show *session* (a :attr:`MockNeuro.on_session` hook)."""
+    def add_session(self, session: ObservedSession) -> None:
+        """Show *session* (a ``MockNeuro.on_session`` or ``NeuroProxy.on_game`` hook)."""
         if session.number in self._views:
             return
         memory = _MemoryStream(RECORDING_LIMIT)
@@ -352,6 +351,13 @@ class ConsoleHub:
         except (ValueError, RuntimeError, TypeError) as exc:
             return {"ok": False, "text": str(exc)}
 
+    def _session(self, request: dict[str, Any]) -> tuple[_View, MockSession]:
+        view = self._view(request)
+        session = view.session
+        if not isinstance(session, MockSession):
+            raise TypeError("only the stand-in's own games take commands")
+        return view, session
+
     def _view(self, request: dict[str, Any]) -> _View:
         number = request.get("session")
         view = self._views.get(number) if isinstance(number, int) else None
@@ -360,8 +366,7 @@ class ConsoleHub:
         return view
 
     async def _send_action(self, request: dict[str, Any]) -> dict[str, Any]:
-        view = self._view(request)
-        session = view.session
+        _, session = self._session(request)
         name = request.get("name")
         data = request.get("data")
         if not isinstance(name, str) or not (data is None or isinstance(data, str)):
@@ -402,12 +407,11 @@ class ConsoleHub:
         return None
 
     def _set_mode(self, request: dict[str, Any]) -> dict[str, Any]:
-        view = self._view(request)
+        view, session = self._session(request)
         mode = request.get("mode")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         delay = request.get("delay")
-        session = view.session
         if mode == "hand":
             session.set_auto_play(False)
         elif mode == "auto":

@@ -140,6 +140,7 @@ function renderGames() {
 
 function renderMode(session) {
   const watching = model.state.source !== "mock";
+  document.body.classList.toggle("watching", watching);
   $("mode").hidden = watching;
   document.querySelectorAll("[data-line], #chaos, #force-random, #force-hand").forEach((n) => { n.hidden = watching; });
   if (!session) return;
