@@ -29,7 +29,9 @@ const model = {
   actionsKey: null,
   countdown: null,
   rate: { count: 0, since: performance.now(), shown: 0 },
+  lastSeq: 0,                // the last event received (read by bench/web_console.py)
 };
+window.neuroConsole = model;
 let socket = null;
 let requestId = 0;
 const pending = new Map();
@@ -65,6 +67,7 @@ function receive(message) {
   if (message.type === "events") {
     if (message.lost) { model.events.clear(); model.pairs.clear(); }
     for (const event of message.events) take(event);
+    if (message.events.length) model.lastSeq = message.events[message.events.length - 1].seq;
   }
   model.state = message.state;
   render(message.type === "events" ? message.events : []);
