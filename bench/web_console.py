@@ -133,8 +133,12 @@ class Page:
                 page.wait_for_function("window.neuroConsole && window.neuroConsole.lastSeq > 0")
                 page.evaluate(STALL_PROBE)
                 self.ready.set()
+                flooding = False
                 while not self.stop.is_set():
-                    if self.sampling.is_set():
+                    if self.sampling.is_set() and not flooding:
+                        flooding = True  # the stall is measured during the flood only
+                        page.evaluate("window.neuroConsole.stall = 0")
+                    if flooding:
                         hub_seq = self.hub.seq
                         page_seq = page.evaluate("window.neuroConsole.lastSeq")
                         self.samples.append((time.perf_counter(), hub_seq, page_seq))

@@ -30,6 +30,7 @@ const model = {
   countdown: null,
   rate: { count: 0, since: performance.now(), shown: 0 },
   lastSeq: 0,                // the last event received (read by bench/web_console.py)
+  pairsVersion: 0,
 };
 window.neuroConsole = model;
 let socket = null;
@@ -87,11 +88,12 @@ function take(event) {
   if (!model.pairs.has(number)) model.pairs.set(number, new Map());
   const pairs = model.pairs.get(number);
   if (event.kind === "neuro" && event.action_id) {
+    model.pairsVersion += 1;
     pairs.set(event.action_id, { id: event.action_id, name: event.name, data: event.data, cause: event.cause, result: null });
     if (pairs.size > PAIR_ROWS) pairs.delete(pairs.keys().next().value);
   } else if (event.kind === "game" && event.action_id && pairs.has(event.action_id)) {
     const pair = pairs.get(event.action_id);
-    if (!pair.result) pair.result = event;
+    if (!pair.result) { pair.result = event; model.pairsVersion += 1; }
   } else if (event.kind === "finding") {
     if (!model.findings.has(number)) model.findings.set(number, []);
     const findings = model.findings.get(number);
@@ -132,12 +134,15 @@ function render(newEvents) {
 
 function renderGames() {
   const nav = $("games");
+  const key = JSON.stringify([model.current, model.state.sessions.map((s) => [s.number, s.game, s.connected])]);
+  if (nav.dataset.key === key) return;
+  nav.dataset.key = key;
   nav.replaceChildren(...model.state.sessions.map((s) => el("button", {
     type: "button",
     class: (s.number === model.current ? "current " : "") + (s.connected ? "" : "gone"),
     title: s.peer,
     text: `#${s.number} ${s.game || "?"}`,
-    onclick: () => { model.current = s.number; model.actionsKey = null; redrawFeed(); render([]); },
+    onclick: () => { model.current = s.number; model.actionsKey = null; $("pairs").tBodies[0].dataset.key = ""; redrawFeed(); render([]); },
   })));
 }
 
@@ -381,8 +386,12 @@ function appendFeed(events) {
 function scrollFeed() { if ($("follow").checked) $("feed").scrollTop = $("feed").scrollHeight; }
 
 function renderPairs(session) {
+  const body = $("pairs").tBodies[0];
+  const key = `${session.number}:${model.pairsVersion}`;
+  if (body.dataset.key === key) return;
+  body.dataset.key = key;
   const pairs = [...(model.pairs.get(session.number) || new Map()).values()].slice(-PAIR_ROWS).reverse();
-  $("pairs").tBodies[0].replaceChildren(...pairs.map((p) => {
+  body.replaceChildren(...pairs.map((p) => {
     const r = p.result;
     return el("tr", { class: (p.cause || "").includes("breaks") ? "breaks" : "", "data-id": p.id },
       el("td", { text: p.id }), el("td", { text: p.name }), el("td", { class: "data", title: p.data || "", text: p.data === null ? "—" : p.data }),
