@@ -132,7 +132,7 @@ def test_connection_type_is_trio_websocket() -> None:
         "neuro_bridge.mock.config",
         "neuro_bridge.mock.server",
         "neuro_bridge.mock.transcript",
-        "neuro_bridge.mock.rules",
+        "neuro_bridge.conformance",
         "neuro_bridge.mock.chaos",
         "neuro_bridge.mock.datagen",
         "neuro_bridge.mock.hostile",

@@ -91,7 +91,7 @@ def test_the_graph_is_read() -> None:
     graph = import_graph()
     assert "neuro_bridge.protocol" in graph["neuro_bridge.api"]
     assert "neuro_bridge.mock.config" in graph["neuro_bridge.mock.session"]
-    assert "neuro_bridge.mock.rules" in graph["neuro_bridge.mock.session"]  # from pkg import mod
+    assert "neuro_bridge.schema" in graph["neuro_bridge.protocol._wire"]  # from pkg import mod
     assert "neuro_bridge.mock" not in graph["neuro_bridge.mock.session"]
 
 

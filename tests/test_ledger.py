@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neuro_bridge.api import AbstractNeuroAPI, ForceInFlightError, WebsocketMessage
+from neuro_bridge.conformance import ConformanceChecker
 from neuro_bridge.ledger import (
     FORCE_TRANSITIONS,
     ForceState,
@@ -28,7 +29,6 @@ from neuro_bridge.ledger import (
     Transition,
     apply_game_event,
 )
-from neuro_bridge.mock.rules import ConformanceChecker
 from neuro_bridge.protocol import (
     Action,
     ActionDefinition,

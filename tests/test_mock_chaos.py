@@ -12,9 +12,10 @@ import pytest
 import trio
 from libcomponent.component import Event, ExternalRaiseManager
 
-from neuro_bridge.mock import ChaosKind, MockNeuro, rules
+from neuro_bridge import conformance
+from neuro_bridge.conformance import RegisteredAction, ResultRecord
+from neuro_bridge.mock import ChaosKind, MockNeuro
 from neuro_bridge.mock.chaos import build_probe, judge
-from neuro_bridge.mock.records import RegisteredAction, ResultRecord
 from neuro_bridge.protocol import Action
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
 from tests.mock_support import WAIT, RawGame, raw_game
@@ -84,13 +85,13 @@ async def test_every_kind_against_a_careless_game(mock_neuro: MockNeuro) -> None
         assert outcome.connection == session.number
     assert "accepted it: success=true" in outcomes[ChaosKind.INVALID_JSON].detail
     assert outcomes[ChaosKind.DUPLICATE_ID].detail.startswith("answered once, duplicate ignored")
-    mishandled = [f for f in mock_neuro.findings if f.rule == rules.CHAOS_MISHANDLED]
+    mishandled = [f for f in mock_neuro.findings if f.rule == conformance.CHAOS_MISHANDLED]
     assert len(mishandled) == len(REJECTED)
     assert mock_neuro.chaos_outcomes == list(outcomes.values())
     # The careless game broke no other rule (additionalProperties is "unsupported").
     assert {f.rule for f in mock_neuro.findings} == {
-        rules.CHAOS_MISHANDLED,
-        rules.SCHEMA_UNSUPPORTED_KEYWORD,
+        conformance.CHAOS_MISHANDLED,
+        conformance.SCHEMA_UNSUPPORTED_KEYWORD,
     }
 
 
@@ -121,7 +122,10 @@ async def test_unanswered_probe_is_mishandled(mock_neuro: MockNeuro) -> None:
     assert outcome is not None
     assert not outcome.ok
     assert outcome.detail == "no action/result"
-    assert {f.rule for f in mock_neuro.findings} == {rules.RESULT_MISSING, rules.CHAOS_MISHANDLED}
+    assert {f.rule for f in mock_neuro.findings} == {
+        conformance.RESULT_MISSING,
+        conformance.CHAOS_MISHANDLED,
+    }
 
 
 @pytest.mark.mock_neuro(chaos=[ChaosKind.EXTRA_KEY], chaos_interval=0.01, chaos_grace=0.05)
@@ -140,7 +144,7 @@ async def test_runtime_rejects_forbidden_extra_keys(mock_neuro: MockNeuro) -> No
             await mock_neuro.wait_all_disconnected()
             await component.stop()
     assert all(o.ok and o.kind is ChaosKind.EXTRA_KEY for o in mock_neuro.chaos_outcomes)
-    assert {f.rule for f in mock_neuro.findings} == {rules.SCHEMA_UNSUPPORTED_KEYWORD}
+    assert {f.rule for f in mock_neuro.findings} == {conformance.SCHEMA_UNSUPPORTED_KEYWORD}
 
 
 def test_build_probe_rejects_unknown_kind() -> None:

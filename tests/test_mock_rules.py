@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from neuro_bridge.mock import ForceRecord, rules
-from neuro_bridge.mock.rules import RULES, ConformanceChecker
+from neuro_bridge import conformance
+from neuro_bridge.conformance import RULES, ConformanceChecker
+from neuro_bridge.mock import ForceRecord
 from neuro_bridge.protocol import Action, ForcePriority, GameCommands, NeuroCommands
 
 GAME = GameCommands("Rules Game")
@@ -95,33 +96,36 @@ REGISTER = GAME.register_actions([MOVE, WAVE])
 
 #: rule -> frames that break it (after a correct start unless the rule is about it).
 BROKEN: dict[str, list[str | bytes]] = {
-    rules.BINARY_FRAME: [START, REGISTER, GAME.context("hi").encode()],
-    rules.INVALID_JSON: [START, "{not json"],
-    rules.ENVELOPE: [START, json.dumps({"command": "context", "data": {}})],
-    rules.GAME_CHANGED: [START, json.dumps({"command": "startup", "game": "Other Game"})],
-    rules.UNKNOWN_COMMAND: [START, frame("action/results", {"id": "1", "success": True})],
-    rules.UNKNOWN_KEY: [START, frame("context", {"message": "m", "silent": True, "urgent": 1})],
-    rules.STARTUP_NOT_FIRST: [REGISTER, START],
-    rules.UNEXPECTED_DATA: [frame("startup", {})],
-    rules.COMMAND_DATA: [START, frame("context", {"message": "no silent flag"})],
-    rules.ACTION_NAME: [
+    conformance.BINARY_FRAME: [START, REGISTER, GAME.context("hi").encode()],
+    conformance.INVALID_JSON: [START, "{not json"],
+    conformance.ENVELOPE: [START, json.dumps({"command": "context", "data": {}})],
+    conformance.GAME_CHANGED: [START, json.dumps({"command": "startup", "game": "Other Game"})],
+    conformance.UNKNOWN_COMMAND: [START, frame("action/results", {"id": "1", "success": True})],
+    conformance.UNKNOWN_KEY: [
+        START,
+        frame("context", {"message": "m", "silent": True, "urgent": 1}),
+    ],
+    conformance.STARTUP_NOT_FIRST: [REGISTER, START],
+    conformance.UNEXPECTED_DATA: [frame("startup", {})],
+    conformance.COMMAND_DATA: [START, frame("context", {"message": "no silent flag"})],
+    conformance.ACTION_NAME: [
         START,
         frame("actions/register", {"actions": [{"name": "Jump", "description": "d"}]}),
     ],
-    rules.SCHEMA_NOT_OBJECT: [
+    conformance.SCHEMA_NOT_OBJECT: [
         START,
         frame(
             "actions/register",
             {"actions": [{"name": "jump", "description": "d", "schema": {"type": "string"}}]},
         ),
     ],
-    rules.SCHEMA_NULL: [
+    conformance.SCHEMA_NULL: [
         START,
         frame(
             "actions/register", {"actions": [{"name": "jump", "description": "d", "schema": None}]}
         ),
     ],
-    rules.SCHEMA_UNSUPPORTED_KEYWORD: [
+    conformance.SCHEMA_UNSUPPORTED_KEYWORD: [
         START,
         frame(
             "actions/register",
@@ -136,24 +140,24 @@ BROKEN: dict[str, list[str | bytes]] = {
             },
         ),
     ],
-    rules.DUPLICATE_REGISTRATION: [
+    conformance.DUPLICATE_REGISTRATION: [
         START,
         REGISTER,
         GAME.register_actions([Action("move", "Move somewhere else.")]),
     ],
-    rules.FORCE_UNREGISTERED: [
+    conformance.FORCE_UNREGISTERED: [
         START,
         REGISTER,
         frame("actions/force", {"query": "q", "action_names": ["fly"]}),
     ],
-    rules.FORCE_IN_FLIGHT: [
+    conformance.FORCE_IN_FLIGHT: [
         START,
         REGISTER,
         GAME.force_actions(query="one", action_names=["move"]),
         GAME.force_actions(query="two", action_names=["wave"]),
     ],
-    rules.RESULT_UNKNOWN_ID: [START, GAME.action_result("never-sent", True)],
-    rules.RESULT_NO_MESSAGE: [START, frame("action/result", {"id": "x", "success": False})],
+    conformance.RESULT_UNKNOWN_ID: [START, GAME.action_result("never-sent", True)],
+    conformance.RESULT_NO_MESSAGE: [START, frame("action/result", {"id": "x", "success": False})],
 }
 
 
@@ -174,14 +178,14 @@ def test_result_rules_need_neuro_side() -> None:
     assert checker.next_deadline() == 1.0
     checker.receive(GAME.action_result("a", True), 0.5)
     checker.receive(GAME.action_result("a", True), 0.6)
-    assert rule_ids(checker) == [rules.RESULT_DUPLICATE]
+    assert rule_ids(checker) == [conformance.RESULT_DUPLICATE]
     assert checker.expire(0.9) == []
     [missing] = checker.expire(1.0)
-    assert missing.rule == rules.RESULT_MISSING
+    assert missing.rule == conformance.RESULT_MISSING
     assert missing.connection == 7
     assert "'b'" in missing.message
     checker.receive(GAME.action_result("b", True), 2.0)
-    assert rule_ids(checker)[-1] == rules.RESULT_LATE
+    assert rule_ids(checker)[-1] == conformance.RESULT_LATE
     assert checker.next_deadline() is None
 
 
@@ -207,7 +211,7 @@ def test_a_force_sent_before_the_answer_to_the_forced_action_is_flagged() -> Non
         GAME.action_result("a", True),
         checker=checker,
     )
-    assert rule_ids(checker) == [rules.FORCE_AWAITING_RESULT]
+    assert rule_ids(checker) == [conformance.FORCE_AWAITING_RESULT]
     # Answered first, then forced: fine.  An unforced action crossing a force: fine.
     checker = feed(START, REGISTER, GAME.force_actions(query="one", action_names=["move"]))
     checker.neuro_sent(NeuroCommands.action("b", "move", '{"x": 1}'), 0.0)
@@ -233,9 +237,13 @@ def test_reregister_all_lets_the_game_send_its_force_again() -> None:
 
 
 def test_every_rule_is_covered_and_documented() -> None:
-    covered = set(BROKEN) | {rules.RESULT_MISSING, rules.RESULT_LATE, rules.RESULT_DUPLICATE}
-    covered |= {rules.FORCE_AWAITING_RESULT}
-    assert covered | {rules.CHAOS_MISHANDLED} == set(RULES)
+    covered = set(BROKEN) | {
+        conformance.RESULT_MISSING,
+        conformance.RESULT_LATE,
+        conformance.RESULT_DUPLICATE,
+        conformance.FORCE_AWAITING_RESULT,
+    }
+    assert covered | {conformance.CHAOS_MISHANDLED} == set(RULES)
     for info in RULES.values():
         assert info.summary.endswith(".")
         assert info.hint
@@ -253,8 +261,8 @@ def test_garbage_never_raises() -> None:
         frame("action/result", {"id": 1, "success": "yes", "message": 3}),
         frame("context", [1]),
     )
-    assert rules.ENVELOPE in rule_ids(checker)
-    assert rules.COMMAND_DATA in rule_ids(checker)
+    assert conformance.ENVELOPE in rule_ids(checker)
+    assert conformance.COMMAND_DATA in rule_ids(checker)
     checker.neuro_sent("not json", 0.0)
     checker.neuro_sent('{"command":"action","data":{"id":3}}', 0.0)
     assert checker.unanswered() == []
@@ -273,10 +281,10 @@ def test_an_empty_schema_is_no_finding() -> None:
 
 
 def test_unsupported_keywords_are_advice_only() -> None:
-    checker = feed(*BROKEN[rules.SCHEMA_UNSUPPORTED_KEYWORD])
+    checker = feed(*BROKEN[conformance.SCHEMA_UNSUPPORTED_KEYWORD])
     [finding] = checker.findings
     assert finding.advice is True
-    assert RULES[rules.SCHEMA_UNSUPPORTED_KEYWORD].advice is True
+    assert RULES[conformance.SCHEMA_UNSUPPORTED_KEYWORD].advice is True
     assert [rule for rule, info in RULES.items() if info.advice] == [
-        rules.SCHEMA_UNSUPPORTED_KEYWORD
+        conformance.SCHEMA_UNSUPPORTED_KEYWORD
     ]

@@ -15,7 +15,8 @@ import pytest
 import trio
 from libcomponent.component import Event, ExternalRaiseManager
 
-from neuro_bridge.mock import ALL_CHAOS, ChaosKind, MockNeuro, MockSession, rules
+from neuro_bridge import conformance
+from neuro_bridge.mock import ALL_CHAOS, ChaosKind, MockNeuro, MockSession
 from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError, NeuroCommands
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
 from tests.helpers import column_action
@@ -156,4 +157,4 @@ async def test_reregister_all_does_not_resend_the_force_in_flight(mock_neuro: Mo
             await session.send(NeuroCommands.reregister_all())
             await session.wait_for_command("actions/register", start=start)
             await trio.sleep(0.1)  # a re-sent force would arrive right after
-    assert [f.rule for f in mock_neuro.findings if f.rule == rules.FORCE_IN_FLIGHT] == []
+    assert [f.rule for f in mock_neuro.findings if f.rule == conformance.FORCE_IN_FLIGHT] == []

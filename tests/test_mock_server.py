@@ -13,15 +13,15 @@ import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neuro_bridge import conformance
+from neuro_bridge.conformance import RULES
 from neuro_bridge.mock import (
     Finding,
     GameDisconnectedError,
     MockConfig,
     MockNeuro,
     MockSession,
-    rules,
 )
-from neuro_bridge.mock.rules import RULES
 from neuro_bridge.protocol import Action, LocalProtocolError
 from neuro_bridge.schema import compile_validator
 from tests.mock_support import WAIT, raw_game
@@ -147,14 +147,17 @@ async def test_missing_result_times_out_and_late_result_is_flagged(mock_neuro: M
             action = await game.next_action()
             with pytest.raises(trio.TooSlowError):
                 await session.expect_result(action["id"])
-            assert [f.rule for f in mock_neuro.findings] == [rules.RESULT_MISSING]
+            assert [f.rule for f in mock_neuro.findings] == [conformance.RESULT_MISSING]
             while session.pending_force is not None:  # Neuro gives up the force
                 await trio.sleep(0.01)
             await game.answer(action["id"], True)
             await session.wait_for_command("action/result")
             while len(mock_neuro.findings) < 2:
                 await trio.sleep(0.01)
-    assert [f.rule for f in mock_neuro.findings] == [rules.RESULT_MISSING, rules.RESULT_LATE]
+    assert [f.rule for f in mock_neuro.findings] == [
+        conformance.RESULT_MISSING,
+        conformance.RESULT_LATE,
+    ]
     assert len(game.actions()) == 1
 
 
@@ -193,7 +196,7 @@ async def test_two_games_have_separate_state(mock_neuro: MockNeuro) -> None:
     assert set(second.registered_actions) == {"wave"}
     assert two.actions() == []
     assert [(f.rule, f.connection) for f in mock_neuro.findings] == [
-        (rules.FORCE_UNREGISTERED, second.number)
+        (conformance.FORCE_UNREGISTERED, second.number)
     ]
     assert first.findings == []
 
@@ -337,15 +340,15 @@ async def test_broken_client_triggers_every_rule(mock_neuro: MockNeuro) -> None:
                 }
             )
             expected = set(RULES) - {
-                rules.CHAOS_MISHANDLED,
-                rules.RESULT_MISSING,
-                rules.RESULT_LATE,
+                conformance.CHAOS_MISHANDLED,
+                conformance.RESULT_MISSING,
+                conformance.RESULT_LATE,
             }
             while not expected <= {f.rule for f in session.findings}:
                 await trio.sleep(0.01)
     assert all(isinstance(f, Finding) and f.hint for f in mock_neuro.findings)
-    assert mock_neuro.findings[0].rule == rules.STARTUP_NOT_FIRST or any(
-        f.rule == rules.STARTUP_NOT_FIRST for f in mock_neuro.findings
+    assert mock_neuro.findings[0].rule == conformance.STARTUP_NOT_FIRST or any(
+        f.rule == conformance.STARTUP_NOT_FIRST for f in mock_neuro.findings
     )
     report = mock_neuro.report()
     assert report["ok"] is False

@@ -25,8 +25,8 @@ import trio
 import trio_websocket
 from libcomponent.component import Event, ExternalRaiseManager
 
-from neuro_bridge import cli
-from neuro_bridge.mock import MockConfig, MockNeuro, rules
+from neuro_bridge import cli, conformance
+from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.protocol import Action
 from neuro_bridge.proxy import GAME_LEFT_MESSAGE, NeuroProxy, process_is_running
 from neuro_bridge.trio_ws import TrioNeuroAPIComponent
@@ -169,7 +169,11 @@ async def test_sloppy_game_every_action_answered_once_and_bad_data_never_forward
                 assert len(results(upstream, action_id)) == 1, action_id
             assert not results(upstream, "made-up")
     broken = {finding.rule for finding in proxy.findings}
-    assert {rules.RESULT_NO_MESSAGE, rules.RESULT_DUPLICATE, rules.RESULT_UNKNOWN_ID} <= broken
+    assert {
+        conformance.RESULT_NO_MESSAGE,
+        conformance.RESULT_DUPLICATE,
+        conformance.RESULT_UNKNOWN_ID,
+    } <= broken
 
 
 async def test_an_action_the_game_never_answers_is_answered_once() -> None:
@@ -193,7 +197,7 @@ async def test_an_action_the_game_never_answers_is_answered_once() -> None:
             await upstream.wait_for_result("probe")
             assert len(results(upstream, "never")) == 1
     broken = {finding.rule for finding in proxy.findings}
-    assert {rules.RESULT_MISSING, rules.RESULT_LATE} <= broken
+    assert {conformance.RESULT_MISSING, conformance.RESULT_LATE} <= broken
 
 
 async def test_second_force_and_violations_reported_and_one_force_forwarded() -> None:
@@ -212,9 +216,9 @@ async def test_second_force_and_violations_reported_and_one_force_forwarded() ->
                 )
     assert upstream.commands() == ["startup", "actions/register", "actions/force", "context"]
     broken = [finding.rule for finding in proxy.findings]
-    assert rules.FORCE_IN_FLIGHT in broken
-    assert rules.UNKNOWN_COMMAND in broken
-    assert rules.COMMAND_DATA in broken
+    assert conformance.FORCE_IN_FLIGHT in broken
+    assert conformance.UNKNOWN_COMMAND in broken
+    assert conformance.COMMAND_DATA in broken
 
 
 async def test_strict_refuses_violations() -> None:
@@ -232,7 +236,7 @@ async def test_strict_refuses_violations() -> None:
     assert upstream.commands() == ["startup", "actions/register", "context"]
     assert [a["name"] for a in upstream.messages()[1]["data"]["actions"]] == ["move"]
     broken = {finding.rule for finding in proxy.findings}
-    assert {rules.ACTION_NAME, rules.FORCE_UNREGISTERED} <= broken
+    assert {conformance.ACTION_NAME, conformance.FORCE_UNREGISTERED} <= broken
 
 
 async def test_upstream_restart_resends_registrations_and_the_force() -> None:
@@ -435,3 +439,15 @@ def test_process_is_running_sees_an_ended_unreaped_child() -> None:
         assert process_is_running(os.getpid())
     finally:
         child.wait()
+
+
+def test_importing_the_proxy_loads_no_stand_in_module() -> None:
+    # The Godot sidecar imports the proxy: the stand-in Neuro (data generator, hostile
+    # input, server...) stays out of it; the rules come from neuro_bridge.conformance.
+    code = (
+        "import sys, neuro_bridge.proxy;"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[:2] == ['neuro_bridge', 'mock']);"
+        "assert 'neuro_bridge.conformance' in sys.modules;"
+        "sys.exit(f'stand-in modules imported: {loaded}' if loaded else 0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

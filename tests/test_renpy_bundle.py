@@ -61,7 +61,9 @@ def test_bundle_holds_plugin_runtime_and_pure_libraries(renpy_bundle: Path) -> N
     for name in ("trio", "trio_websocket", "wsproto", "h11", "libcomponent", "fastjsonschema"):
         assert (lib / name).is_dir(), name
     assert (lib / "neuro_bridge" / "trio_ws.py").is_file()
+    assert (lib / "neuro_bridge" / "protocol" / "_wire.py").is_file()
     assert not (lib / "neuro_bridge" / "mock").exists()
+    assert not (lib / "neuro_bridge" / "conformance.py").exists()
     assert not (lib / "neuro_bridge" / "cli.py").exists()
     assert not (lib / "cryptography").exists()
     assert manifest["packages"]["trio"].startswith("0.")

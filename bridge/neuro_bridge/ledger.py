@@ -10,7 +10,7 @@ and it holds every rule that changes them, once.  It is role-blind (in the manne
 h11's ``_state.py``): the game side (:class:`~neuro_bridge.api.AbstractNeuroAPI`)
 applies a transition when it *commits* a call -- before the frame is written, so the
 state and the frames agree in order -- and the Neuro side (the stand-in's
-:class:`~neuro_bridge.mock.rules.ConformanceChecker`, a proxy) applies the same
+:class:`~neuro_bridge.conformance.ConformanceChecker`, a proxy) applies the same
 transition when it *reads* the game's frame (:func:`apply_game_event`).  Both sides
 then hold the same state; ``tests/test_ledger.py`` pairs them without a socket.
 

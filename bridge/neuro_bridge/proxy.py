@@ -19,7 +19,7 @@ Without a line of the game changed, the game gets:
 * **One force in flight.**  A second ``actions/force`` while one is in flight is
   reported and not forwarded.
 * **The stand-in's rules, live.**  Every game frame goes through a
-  :class:`~neuro_bridge.mock.rules.ConformanceChecker`; each broken rule is logged
+  :class:`~neuro_bridge.conformance.ConformanceChecker`; each broken rule is logged
   (WARNING, ``game #N broke RULE: message (hint)``) and kept in
   :attr:`NeuroProxy.findings`.  With ``strict=True`` a frame that breaks a rule
   (advice aside) is refused: logged and not forwarded.
@@ -54,7 +54,7 @@ from libcomponent.component import Event
 
 from neuro_bridge import argtypes
 from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, ActionResult
-from neuro_bridge.mock.rules import ConformanceChecker
+from neuro_bridge.conformance import ConformanceChecker
 from neuro_bridge.mock.watch import WatchedGame
 from neuro_bridge.protocol import Action, GameCommandKind, LocalProtocolError, NeuroCommands
 from neuro_bridge.trio_ws import OutboxFullError, TrioNeuroAPIComponent, check_url
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterable
 
-    from neuro_bridge.mock.records import Finding, ForceRecord
+    from neuro_bridge.conformance import Finding, ForceRecord
     from neuro_bridge.protocol import ActionRequested
 
 __all__ = [

@@ -96,6 +96,7 @@ WINDOWS_PLATFORM: Final = "win_amd64"
 _RUNTIME_EXCLUDED: Final = frozenset(
     {
         "mock",
+        "conformance.py",
         "plugins",
         "demo.py",
         "cli.py",

@@ -26,7 +26,7 @@ from tests.engines.test_godot import import_project, script_failures
 from tests.engines.test_godot_sidecar import GodotRun
 
 if TYPE_CHECKING:
-    from neuro_bridge.mock.records import ForceRecord
+    from neuro_bridge.conformance import ForceRecord
     from neuro_bridge.mock.session import MockSession
     from tests.engines.engines import Engine
 

@@ -27,8 +27,8 @@ from tests.engines.test_renpy import ENDINGS, check_played
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from neuro_bridge.conformance import ForceRecord
     from neuro_bridge.mock import MockSession
-    from neuro_bridge.mock.records import ForceRecord
     from tests.engines.engines import Engine
     from tests.engines.renpy_harness import GameRun, RecordingTranscript
 

@@ -6,9 +6,9 @@ generated from the action's schema, can send unforced actions and hostile input
 
 Layout (each module states its contract):
 
-* :mod:`.records` -- immutable records: :class:`Finding`, registered actions,
-  forces, results, game messages.
-* :mod:`.rules` -- the sans-IO :class:`ConformanceChecker` and the rule ids.
+* :mod:`neuro_bridge.conformance` (outside this package: the proxy uses it too) --
+  the sans-IO :class:`ConformanceChecker`, the rule ids and the records it keeps
+  (:class:`Finding`, registered actions, forces, results, game messages).
 * :mod:`.datagen` -- valid action data from a schema (:mod:`.regexgen` makes
   strings for its patterns).
 * :mod:`.hostile` -- action data that breaks a schema on purpose.
@@ -28,20 +28,19 @@ Layout (each module states its contract):
 
 from __future__ import annotations
 
-from neuro_bridge.mock import rules as rules
+from neuro_bridge.conformance import RULES as RULES
+from neuro_bridge.conformance import ConformanceChecker as ConformanceChecker
+from neuro_bridge.conformance import Finding as Finding
+from neuro_bridge.conformance import ForceRecord as ForceRecord
+from neuro_bridge.conformance import GameMessage as GameMessage
+from neuro_bridge.conformance import RegisteredAction as RegisteredAction
+from neuro_bridge.conformance import ResultRecord as ResultRecord
 from neuro_bridge.mock.chaos import ChaosKind as ChaosKind
 from neuro_bridge.mock.chaos import ChaosOutcome as ChaosOutcome
 from neuro_bridge.mock.config import ALL_CHAOS as ALL_CHAOS
 from neuro_bridge.mock.config import MockConfig as MockConfig
 from neuro_bridge.mock.launch import GamePlayed as GamePlayed
 from neuro_bridge.mock.launch import play_game as play_game
-from neuro_bridge.mock.records import Finding as Finding
-from neuro_bridge.mock.records import ForceRecord as ForceRecord
-from neuro_bridge.mock.records import GameMessage as GameMessage
-from neuro_bridge.mock.records import RegisteredAction as RegisteredAction
-from neuro_bridge.mock.records import ResultRecord as ResultRecord
-from neuro_bridge.mock.rules import RULES as RULES
-from neuro_bridge.mock.rules import ConformanceChecker as ConformanceChecker
 from neuro_bridge.mock.server import MockNeuro as MockNeuro
 from neuro_bridge.mock.session import GENERATE as GENERATE
 from neuro_bridge.mock.session import GameDisconnectedError as GameDisconnectedError

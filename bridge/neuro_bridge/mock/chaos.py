@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     import random
     from collections.abc import Mapping, Sequence
 
-    from neuro_bridge.mock.records import RegisteredAction, ResultRecord
+    from neuro_bridge.conformance import RegisteredAction, ResultRecord
 
 __all__ = ["ChaosKind", "ChaosOutcome", "ChaosProbe", "build_probe", "judge"]
 

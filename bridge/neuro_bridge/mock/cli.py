@@ -48,6 +48,7 @@ from neuro_bridge.argtypes import (
     probability,
     writable_file,
 )
+from neuro_bridge.conformance import RESULT_TIMEOUT
 from neuro_bridge.mock.chaos import ChaosKind
 from neuro_bridge.mock.config import ALL_CHAOS, DEFAULT_HOST, DEFAULT_PORT, MockConfig
 from neuro_bridge.mock.console import Console
@@ -58,7 +59,6 @@ from neuro_bridge.mock.replay import (
     load_recording,
     replay_session,
 )
-from neuro_bridge.mock.rules import RESULT_TIMEOUT
 from neuro_bridge.mock.server import MockNeuro
 from neuro_bridge.mock.transcript import Transcript, dumps_report
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from neuro_bridge.conformance import RESULT_TIMEOUT
 from neuro_bridge.mock.chaos import ChaosKind
-from neuro_bridge.mock.rules import RESULT_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import TypeAlias
 
+    from neuro_bridge.conformance import Finding, ForceRecord, GameMessage, RegisteredAction
     from neuro_bridge.mock.chaos import ChaosOutcome
-    from neuro_bridge.mock.records import Finding, ForceRecord, GameMessage, RegisteredAction
 
 __all__ = [
     "RECORDING_FORMAT",

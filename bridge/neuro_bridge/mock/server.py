@@ -31,8 +31,8 @@ from neuro_bridge.mock.transcript import build_report, format_summary
 if TYPE_CHECKING:
     from os import PathLike
 
+    from neuro_bridge.conformance import Finding
     from neuro_bridge.mock.chaos import ChaosOutcome
-    from neuro_bridge.mock.records import Finding
     from neuro_bridge.mock.replay import ReplayReport
     from neuro_bridge.mock.transcript import Transcript
 

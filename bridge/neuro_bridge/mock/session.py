@@ -4,7 +4,7 @@ A :class:`MockSession` is created by :class:`~neuro_bridge.mock.server.MockNeuro
 for each websocket connection; nothing is shared between sessions.  It
 
 * feeds every frame both ways to its own
-  :class:`~neuro_bridge.mock.rules.ConformanceChecker` and reports each finding as it
+  :class:`~neuro_bridge.conformance.ConformanceChecker` and reports each finding as it
   happens (transcript, log, the server's list);
 * **plays** each ``actions/force`` (when ``auto_play`` is on): after
   ``force_delay`` it picks one of the listed actions that is still registered and
@@ -36,25 +36,24 @@ from typing import TYPE_CHECKING, Any, Callable, Final
 import trio
 import trio_websocket
 
-from neuro_bridge.mock import rules as _rules
+from neuro_bridge.conformance import CHAOS_MISHANDLED, ConformanceChecker
 from neuro_bridge.mock.chaos import ChaosKind, ChaosOutcome, ChaosProbe, build_probe, judge
 from neuro_bridge.mock.datagen import action_data
 from neuro_bridge.mock.events import SessionEvent
-from neuro_bridge.mock.rules import ConformanceChecker
 from neuro_bridge.protocol import GameCommandKind, NeuroCommands
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from neuro_bridge.mock.config import MockConfig
-    from neuro_bridge.mock.events import SessionObserver
-    from neuro_bridge.mock.records import (
+    from neuro_bridge.conformance import (
         Finding,
         ForceRecord,
         GameMessage,
         RegisteredAction,
         ResultRecord,
     )
+    from neuro_bridge.mock.config import MockConfig
+    from neuro_bridge.mock.events import SessionObserver
     from neuro_bridge.mock.transcript import Transcript
 
 __all__ = ["GENERATE", "GameDisconnectedError", "MockSession", "describe"]
@@ -717,7 +716,7 @@ class MockSession:
         if not outcome.ok:
             self._report(
                 self.checker.add_finding(
-                    _rules.CHAOS_MISHANDLED,
+                    CHAOS_MISHANDLED,
                     f"{probe.kind.value} ({probe.description}): {outcome.detail}",
                 )
             )

@@ -29,8 +29,8 @@ from neuro_bridge.protocol import (
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from neuro_bridge.conformance import Finding, GameMessage
     from neuro_bridge.mock.chaos import ChaosOutcome
-    from neuro_bridge.mock.records import Finding, GameMessage
 
 __all__ = [
     "Transcript",

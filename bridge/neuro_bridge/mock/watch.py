@@ -22,9 +22,14 @@ from neuro_bridge.mock.events import SessionEvent
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from neuro_bridge.conformance import (
+        ConformanceChecker,
+        Finding,
+        ForceRecord,
+        GameMessage,
+        RegisteredAction,
+    )
     from neuro_bridge.mock.events import SessionObserver
-    from neuro_bridge.mock.records import Finding, ForceRecord, GameMessage, RegisteredAction
-    from neuro_bridge.mock.rules import ConformanceChecker
 
 __all__ = ["WatchedGame"]
 

@@ -44,7 +44,7 @@ class ProblemKind(str, enum.Enum):
     """A rule one game frame breaks on its own (no session state needed).
 
     The values are the rule ids the stand-in Neuro reports
-    (:mod:`neuro_bridge.mock.rules`).  Rules that need the session's state -- the
+    (:mod:`neuro_bridge.conformance`).  Rules that need the session's state -- the
     force in flight, who registered what, which ids await a result -- are checked
     by whoever keeps that state.
     """

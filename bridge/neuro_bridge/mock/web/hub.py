@@ -38,8 +38,8 @@ from neuro_bridge.protocol import ActionRequested, GameCommandKind, parse_neuro_
 from neuro_bridge.schema import InvalidSchemaError, SchemaValidationError, compile_validator
 
 if TYPE_CHECKING:
+    from neuro_bridge.conformance import GameMessage
     from neuro_bridge.mock.events import ObservedSession, SessionEvent
-    from neuro_bridge.mock.records import GameMessage
     from neuro_bridge.mock.server import MockNeuro
 
 __all__ = [

@@ -1,10 +1,14 @@
 """The conformance rules: a sans-IO checker fed the frames of one game connection.
 
+Shared by the stand-in Neuro (:mod:`neuro_bridge.mock`) and the proxy
+(:mod:`neuro_bridge.proxy`); it imports neither, so the Godot sidecar loads no
+stand-in module.
+
 :class:`ConformanceChecker` is Neuro's view of one connection, as a state machine
 with no I/O (in the manner of h11): the caller feeds it every frame the game sent
 (:meth:`~ConformanceChecker.receive`) and every frame Neuro sent
 (:meth:`~ConformanceChecker.neuro_sent`), tells it the time, and gets back
-:class:`~neuro_bridge.mock.records.Finding` objects for each broken rule.  It keeps
+:class:`Finding` objects for each broken rule.  It keeps
 the state the rules need -- the registered actions, the force in flight and the
 actions that still await a result -- in a :class:`~neuro_bridge.ledger.SessionLedger`,
 the same rules the game side applies; it reads the game's frames with
@@ -31,6 +35,11 @@ that legitimate behaviour is never flagged:
   result is flagged: the game must answer first (an unforced action crossing a force
   on the wire is not).
 * An action id Neuro sent twice may be answered once or twice.
+
+The records the rules keep (:class:`Finding`, :class:`ForceRecord`,
+:class:`ResultRecord`, :class:`GameMessage`) hold what the game actually sent, even
+when it broke the rules (a schema that is not an object, a name with capitals), so
+tests can assert on them; the stand-in's player and transcript use them too.
 """
 
 from __future__ import annotations
@@ -41,14 +50,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from neuro_bridge.ledger import SessionLedger, apply_game_event
-from neuro_bridge.mock.records import (
-    Finding,
-    ForceRecord,
-    GameMessage,
-    RegisteredAction,
-    ResultRecord,
-)
 from neuro_bridge.protocol import (
+    ActionDefinition,
     ActionResultSent,
     ActionsForced,
     ActionsRegistered,
@@ -89,9 +92,119 @@ __all__ = [
     "UNKNOWN_COMMAND",
     "UNKNOWN_KEY",
     "ConformanceChecker",
+    "Finding",
+    "ForceRecord",
+    "GameMessage",
     "Received",
+    "RegisteredAction",
+    "ResultRecord",
     "RuleInfo",
 ]
+
+
+# ---------------------------------------------------------------- records
+
+
+@attrs.frozen
+class Finding:
+    """One violation of the Neuro API's rules by a game.
+
+    Attributes:
+        rule: The rule's id, one of the constants in ``neuro_bridge.conformance``
+            (``"force-in-flight"``).
+        message: What happened, with the values involved.
+        hint: How to fix it.
+        connection: The number of the connection (1 for the first game that
+            connected), or 0 when not known.
+        game: The game's title as it announced it, when known.
+        advice: ``True`` when the rule is advice (a schema keyword Neuro does not
+            support well): reported, but ``--strict`` and
+            :meth:`~neuro_bridge.mock.MockNeuro.assert_conforms` pass anyway.
+    """
+
+    rule: str
+    message: str
+    hint: str
+    connection: int = 0
+    game: str | None = None
+    advice: bool = False
+
+    def to_json_object(self) -> dict[str, Any]:
+        """Return the finding as a JSON-ready dict (as written by ``--report``)."""
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "hint": self.hint,
+            "connection": self.connection,
+            "game": self.game,
+            "advice": self.advice,
+        }
+
+
+#: An action as the game registered it (``schema`` is ``None`` when absent): the
+#: game-frame parser's :class:`~neuro_bridge.protocol.ActionDefinition`.
+RegisteredAction = ActionDefinition
+
+
+@attrs.frozen(kw_only=True)
+class ForceRecord:
+    """An ``actions/force`` the game sent.
+
+    Attributes:
+        query: What Neuro is asked to do.
+        action_names: The actions she may choose from, in the game's order.
+        state: The state text, or ``None``.
+        ephemeral_context: Whether Neuro should forget state and query afterwards.
+        priority: The priority as sent (``"low"`` when omitted).
+        number: 1 for the connection's first force, 2 for the next, ...
+    """
+
+    query: str
+    action_names: tuple[str, ...]
+    state: str | None = None
+    ephemeral_context: bool = False
+    priority: str = "low"
+    number: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ResultRecord:
+    """An ``action/result`` the game sent.
+
+    Attributes:
+        id: The action id it answers.
+        success: Whether the game accepted the action.
+        message: The game's message, or ``None``.
+        time: ``trio.current_time()`` when it arrived.
+    """
+
+    id: str
+    success: bool
+    message: str | None = None
+    time: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class GameMessage:
+    """One frame from the game, decoded as far as it could be.
+
+    Attributes:
+        command: The ``command`` field, or ``None`` when the frame had none.
+        data: The ``data`` field (``None`` when absent).
+        frame: The frame's text (binary frames decoded as UTF-8, with replacement).
+        binary: Whether it came as a binary frame.
+        time: ``trio.current_time()`` when it arrived.
+    """
+
+    command: str | None
+    data: Any
+    frame: str
+    binary: bool = False
+    time: float = 0.0
+
+
+# ---------------------------------------------------------------- rules
+
 
 #: Seconds the real Neuro waits for an ``action/result`` before giving up.
 RESULT_TIMEOUT: Final = 20.0
@@ -256,7 +369,7 @@ class _Pending:
 
 @attrs.frozen(kw_only=True)
 class Received:
-    """What one game frame did, as :meth:`~neuro_bridge.mock.ConformanceChecker.receive` reports it.
+    """What one game frame did, as :meth:`~ConformanceChecker.receive` reports it.
 
     Attributes:
         message: The frame, decoded.
