@@ -48,7 +48,7 @@ import trio_websocket
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from neuro_bridge.godot_addon import install  # noqa: E402
+from neuro_bridge.installers.godot_addon import install  # noqa: E402
 from neuro_bridge.mock.datagen import generate_valid  # noqa: E402
 
 SAMPLE = REPO / "sample_games" / "godot_tic_tac_toe"

@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.engines
 from tests.engines.engines import EngineUnavailableError, locate, renpy_game_copy
 from tests.engines.renpy_harness import install_bundle, running_game
 
+from neuro_bridge.installers.renpy_bundle import build_bundle
 from neuro_bridge.mock import MockConfig, MockNeuro
-from neuro_bridge.renpy_bundle import build_bundle
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from neuro_bridge.renpy_bundle import build_bundle, download_wheels
+from neuro_bridge.installers.renpy_bundle import build_bundle, download_wheels
 
 settings.register_profile(
     "neuro_bridge",

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
-from neuro_bridge import renpy_bundle
 from neuro_bridge.cli import main
-from neuro_bridge.renpy_bundle import (
+from neuro_bridge.installers import renpy_bundle
+from neuro_bridge.installers.renpy_bundle import (
     BUNDLE_NAME,
     MANIFEST_NAME,
     BundleError,
@@ -64,6 +64,7 @@ def test_bundle_holds_plugin_runtime_and_pure_libraries(renpy_bundle: Path) -> N
     assert (lib / "neuro_bridge" / "protocol" / "_wire.py").is_file()
     assert not (lib / "neuro_bridge" / "mock").exists()
     assert not (lib / "neuro_bridge" / "conformance.py").exists()
+    assert not (lib / "neuro_bridge" / "installers").exists()
     assert not (lib / "neuro_bridge" / "cli.py").exists()
     assert not (lib / "cryptography").exists()
     assert manifest["packages"]["trio"].startswith("0.")

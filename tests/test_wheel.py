@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from neuro_bridge import _plugins
-from neuro_bridge.renpy_bundle import BUNDLE_NAME
+from neuro_bridge.installers import _plugins
+from neuro_bridge.installers.renpy_bundle import BUNDLE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,7 +72,9 @@ def test_wheel_ships_the_plugins_and_an_install_finds_them(
     (Path(site) / "zz_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
 
     found = run(
-        python, "-c", "from neuro_bridge import _plugins; print(_plugins.plugin_dir('renpy'))"
+        python,
+        "-c",
+        "from neuro_bridge.installers import _plugins; print(_plugins.plugin_dir('renpy'))",
     )
     assert Path(found.strip()) == Path(site) / "neuro_bridge" / "plugins" / "renpy"
     out = tmp_path / "out"

@@ -37,7 +37,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "play the sample pygame game against the built-in stand-in Neuro",
     ),
     "godot": (
-        "neuro_bridge.godot_addon",
+        "neuro_bridge.installers.godot_addon",
         "copy the Godot 4 addon into a project and enable it (godot install PROJECT_DIR)",
     ),
     "mock": (
@@ -49,7 +49,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "put any Neuro game behind a validating proxy (also the Godot addon's sidecar)",
     ),
     "renpy": (
-        "neuro_bridge.renpy_bundle",
+        "neuro_bridge.installers.renpy_bundle",
         "build the Ren'Py drop-in folder, install it into a game, or remove it",
     ),
 }

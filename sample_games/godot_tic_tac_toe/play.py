@@ -36,7 +36,7 @@ from pathlib import Path
 import trio
 
 from neuro_bridge.argtypes import positive_int
-from neuro_bridge.godot_addon import install
+from neuro_bridge.installers.godot_addon import install
 from neuro_bridge.mock import MockConfig, Transcript, play_game
 
 HERE = Path(__file__).resolve().parent

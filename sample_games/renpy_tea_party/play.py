@@ -37,8 +37,8 @@ from pathlib import Path
 
 import trio
 
+from neuro_bridge.installers.renpy_bundle import install
 from neuro_bridge.mock import MockConfig, Transcript, play_game
-from neuro_bridge.renpy_bundle import install
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

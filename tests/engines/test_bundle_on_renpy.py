@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
-from neuro_bridge.renpy_bundle import BUNDLE_NAME, install
+from neuro_bridge.installers.renpy_bundle import BUNDLE_NAME, install
 from tests.engines.engines import renpy_game_copy
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 The addon's wire is the Neuro game API itself, so the sample connects straight to
 :class:`~neuro_bridge.mock.MockNeuro` on a free port (``NEURO_SDK_WS_URL``).  Every
 run uses a copy of the sample with the addon installed by
-:func:`neuro_bridge.godot_addon.install` (Godot writes ``.godot/`` into a project).
+:func:`neuro_bridge.installers.godot_addon.install` (Godot writes ``.godot/`` into a project).
 Without Godot these tests fail in CI and skip elsewhere (see ``engines.py``).
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
-from neuro_bridge.godot_addon import AUTOLOAD_NAME, install
+from neuro_bridge.installers.godot_addon import AUTOLOAD_NAME, install
 from neuro_bridge.mock import ChaosKind, MockConfig, MockNeuro
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import attrs
 import pytest
 import trio
 
-from neuro_bridge.godot_addon import install
+from neuro_bridge.installers.godot_addon import install
 from tests.engines.test_godot import STRICT_WARNINGS, import_project, script_failures
 from tests.helpers import ScriptedNeuro, action_frame, scripted_neuro
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 
-from neuro_bridge.godot_addon import install
+from neuro_bridge.installers.godot_addon import install
 from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.proxy import NeuroProxy, process_is_running
 from tests.engines.test_godot import (

@@ -10,8 +10,8 @@ starts the validating proxy as its sidecar with that Python.
 
 **Where the addon comes from.**  It lives in the repository's
 ``plugins/godot/addons/neuro_bridge``, which the wheel carries inside the package
-(found by ``neuro_bridge._plugins.plugin_dir``; in a clone or an editable
-install, the repository's folder); ``$NEURO_BRIDGE_GODOT_ADDON`` (or ``--addon``)
+(found by ``neuro_bridge.installers._plugins.plugin_dir``; in a clone or an
+editable install, the repository's folder); ``$NEURO_BRIDGE_GODOT_ADDON`` (or ``--addon``)
 points elsewhere.
 """
 
@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from neuro_bridge import _plugins
+from neuro_bridge.installers import _plugins
 
 if TYPE_CHECKING:
     import argparse

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import neuro_bridge
-from neuro_bridge import _plugins
 from neuro_bridge._version import __version__
+from neuro_bridge.installers import _plugins
 
 if TYPE_CHECKING:
     import argparse
@@ -97,13 +97,11 @@ _RUNTIME_EXCLUDED: Final = frozenset(
     {
         "mock",
         "conformance.py",
+        "installers",
         "plugins",
         "demo.py",
         "cli.py",
         "__main__.py",
-        "renpy_bundle.py",
-        "godot_addon.py",
-        "_plugins.py",
         "proxy.py",
     }
 )
