@@ -68,7 +68,6 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 STAMP = "engine.json"
 SYSTEM_RENPY = Path("/usr/games/renpy")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 LIB_DIR = "usr/lib/x86_64-linux-gnu"
 LOADER = LIB_DIR + "/ld-linux-x86-64.so.2"
 #: Debian packages giving Godot a window without a display (``xvfb-run``).
@@ -227,25 +226,44 @@ def provision_renpy80(folder: Path) -> EngineInfo:
 # --- engines unpacked privately from another Debian suite ------------------------
 
 
-def debian_mirror() -> str:
-    """Return the Debian mirror URI the system's apt is configured with."""
-    sources = Path("/etc/apt/sources.list.d/debian.sources")
-    if sources.exists():
-        for stanza in sources.read_text(encoding="utf-8").split("\n\n"):
+#: Where apt keeps the machine's package sources (deb822 ``*.sources`` and one-line
+#: ``*.list`` files); the Debian mirror is read from them, never named here.
+APT_SOURCES = Path("/etc/apt")
+
+
+def debian_mirror(apt_dir: Path = APT_SOURCES) -> str:
+    """Return the Debian mirror URI the machine's apt is configured with.
+
+    Reads ``sources.list`` and ``sources.list.d/`` under *apt_dir*: the first
+    ``deb`` source that is not a security archive.
+
+    Raises:
+        ProvisionError: No such source is configured.
+    """
+    parts = apt_dir / "sources.list.d"
+    deb822 = sorted(parts.glob("*.sources")) if parts.is_dir() else []
+    one_line = [apt_dir / "sources.list", *(sorted(parts.glob("*.list")) if parts.is_dir() else [])]
+    for path in deb822:
+        for stanza in path.read_text(encoding="utf-8").split("\n\n"):
             fields = dict(
                 line.split(":", 1) for line in stanza.splitlines() if re.match(r"^\w[\w-]*:", line)
             )
             uris = fields.get("URIs", "").split()
             suites = fields.get("Suites", "")
-            if uris and "security" not in suites and "security" not in uris[0]:
+            types = fields.get("Types", "deb").split()
+            if uris and "deb" in types and "security" not in suites + uris[0]:
                 return uris[0].rstrip("/")
-    legacy = Path("/etc/apt/sources.list")
-    if legacy.exists():
-        for line in legacy.read_text(encoding="utf-8").splitlines():
+    for path in one_line:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
             match = re.match(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)", line)
             if match and "security" not in match.group(1) + match.group(2):
                 return match.group(1).rstrip("/")
-    return DEFAULT_MIRROR
+    raise ProvisionError(
+        f"no Debian mirror in apt's sources under {apt_dir} (sources.list or"
+        " sources.list.d/): add the Debian archive this machine uses to apt's sources"
+    )
 
 
 def apt_download(scratch: Path, suite: str, packages: list[str]) -> list[Path]:
