@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from neuro_bridge.api import OutgoingKind
 from neuro_bridge.protocol import (
     GAME_COMMANDS,
     GAME_ENVELOPE_KEYS,
@@ -779,7 +778,6 @@ def test_command_kinds_are_strings() -> None:
     }
     assert set(GAME_COMMANDS) == set(GameCommandKind)
     assert set(NEURO_COMMANDS) == set(NeuroCommandKind)
-    assert OutgoingKind is GameCommandKind  # the api's older name
 
 
 def test_the_builders_follow_the_table() -> None:
