@@ -67,7 +67,7 @@ from neuro_bridge.component import (
     is_async_callable,
     to_action_result,
 )
-from neuro_bridge.guest import DEFAULT_PUMP_BUDGET, GuestRunner
+from neuro_bridge.guest import DEFAULT_PUMP_BUDGET, DEFAULT_SHUTDOWN_TIMEOUT, GuestRunner
 from neuro_bridge.protocol import (
     Action,
     ForcePriority,
@@ -116,8 +116,6 @@ COMMAND_QUEUE_SIZE: Final = 4096
 #: Seconds :meth:`NeuroGame.shutdown` gives queued commands and the websocket's
 #: closing handshake before it cancels the run.
 GRACEFUL_STOP_TIMEOUT: Final = 0.5
-#: Seconds :meth:`NeuroGame.shutdown` waits in all by default.
-DEFAULT_SHUTDOWN_TIMEOUT: Final = 2.0
 #: Seconds a command queued by a handler waits for that handler's result.
 _HANDLER_RESULT_TIMEOUT: Final = 5.0
 #: Event raised (data ``None``) each time a connection is open and restored.

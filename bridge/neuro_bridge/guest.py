@@ -73,8 +73,12 @@ T = TypeVar("T")
 #: 60 fps frame, so trio cannot starve the game's drawing.
 DEFAULT_PUMP_BUDGET = 0.005
 
-#: Seconds :meth:`GuestRunner.shutdown` waits for the run to finish by default.
-DEFAULT_SHUTDOWN_TIMEOUT = 5.0
+#: Seconds a shutdown waits in all for the guest run to finish -- its graceful part
+#: included -- before it raises :class:`GuestShutdownTimeoutError`: the default of
+#: :meth:`GuestRunner.shutdown`, :func:`run_blocking` and
+#: :meth:`NeuroGame.shutdown <neuro_bridge.game.NeuroGame.shutdown>` (which
+#: :mod:`neuro_bridge.game` and the engines re-export).
+DEFAULT_SHUTDOWN_TIMEOUT = 2.0
 
 
 class Host(Protocol):

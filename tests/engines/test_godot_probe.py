@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 import pytest
 import trio
 
-from neuro_bridge.godot_addon import install
+from neuro_bridge.installers.godot_addon import install
 from neuro_bridge.mock import MockConfig, MockNeuro
 from neuro_bridge.protocol import NeuroCommands
 from tests.engines.test_godot import import_project, script_failures
