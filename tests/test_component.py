@@ -586,7 +586,7 @@ async def test_async_handlers_past_the_limit_are_answered_busy() -> None:
         await release.wait()
 
     async with session() as s:
-        s.component.max_async_handlers = 2
+        s.component.max_pending_actions = 2
         await s.component.register_action(WAVE, slow)
         for number in range(3):
             await s.server.send(action_frame(f"w{number}", "wave"))

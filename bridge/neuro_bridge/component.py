@@ -60,10 +60,11 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "BUSY_MESSAGE",
     "DEFAULT_ACTION_TIMEOUT",
     "GRACEFUL_SHUTDOWN_EVENT",
     "IMMEDIATE_SHUTDOWN_EVENT",
-    "MAX_ASYNC_HANDLERS",
+    "MAX_PENDING_ACTIONS",
     "SEND_CONTEXT_EVENT",
     "SLOW_HANDLER_WARNING",
     "SPEECH_FINISHED_EVENT",
@@ -84,11 +85,13 @@ logger = logging.getLogger(__name__)
 #: Neuro gives up on a result after about 20 s.
 DEFAULT_ACTION_TIMEOUT: Final = 10.0
 
-#: Async handlers that may run at once (the default of
-#: :attr:`AbstractNeuroAPIComponent.max_async_handlers`).  An action that arrives
-#: with this many running is answered at once with a failure saying the game is
-#: busy -- Neuro may retry -- instead of starting one more task without bound.
-MAX_ASYNC_HANDLERS: Final = 64
+#: The one busy limit (the default of
+#: :attr:`AbstractNeuroAPIComponent.max_pending_actions`): an action that arrives
+#: while this many async handlers run -- or, on a connection
+#: (:class:`~neuro_bridge.trio_ws.TrioNeuroAPIComponent`), while this many earlier
+#: actions await their result -- is answered at once with :data:`BUSY_MESSAGE`
+#: (Neuro may retry) instead of waiting or starting one more task without bound.
+MAX_PENDING_ACTIONS: Final = 64
 
 #: Seconds a sync handler may hold the game's loop (its frame, in guest mode)
 #: before a WARNING names it (the default of
@@ -96,8 +99,8 @@ MAX_ASYNC_HANDLERS: Final = 64
 #: in an async handler, which lets the frame go on.
 SLOW_HANDLER_WARNING: Final = 0.05
 
-#: What Neuro is told when :data:`MAX_ASYNC_HANDLERS` handlers are running.
-_BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a moment."
+#: The failure sent for an action that arrives past :data:`MAX_PENDING_ACTIONS`.
+BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a moment."
 
 #: Event raised with a :class:`~neuro_bridge.protocol.StartupAcknowledged`.
 STARTUP_ACKNOWLEDGED_EVENT: Final = "neuro_startup_acknowledged"
@@ -264,14 +267,15 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             one that runs longer than :attr:`slow_handler_warning` is logged.
 
     Attributes:
-        max_async_handlers: Async handlers that may run at once; see
-            :data:`MAX_ASYNC_HANDLERS`.  Set it (or override it in a subclass)
-            to change the limit.
+        max_pending_actions: The busy limit: async handlers that may run at once
+            (and, on a connection, actions that may await their result); see
+            :data:`MAX_PENDING_ACTIONS`.  Set it
+            (or override it in a subclass) to change the limit.
         slow_handler_warning: Seconds after which a sync handler is logged as
             holding the loop; see :data:`SLOW_HANDLER_WARNING`.
     """
 
-    max_async_handlers: int = MAX_ASYNC_HANDLERS
+    max_pending_actions: int = MAX_PENDING_ACTIONS
     slow_handler_warning: float = SLOW_HANDLER_WARNING
 
     def __init__(
@@ -400,13 +404,13 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
             await self._answer(action, ActionResult(False, str(rejected)))
             return
         if binding.is_async:
-            if self._async_running >= self.max_async_handlers:
+            if self._async_running >= self.max_pending_actions:
                 logger.warning(
-                    "answering %r as busy: %d async handlers are running (max_async_handlers)",
+                    "answering %r as busy: %d async handlers are running (max_pending_actions)",
                     action.name,
                     self._async_running,
                 )
-                await self._answer(action, ActionResult(False, _BUSY_MESSAGE))
+                await self._answer(action, ActionResult(False, BUSY_MESSAGE))
                 return
             self._async_running += 1
             if self._handler_nursery is not None:
@@ -489,7 +493,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
     async def _run_async_handler(
         self, action: ActionRequested, binding: _Binding, data: dict[str, Any]
     ) -> None:
-        """Run an async handler (counted by :attr:`max_async_handlers`) and answer."""
+        """Run an async handler (counted against :attr:`max_pending_actions`) and answer."""
         try:
             try:
                 awaitable = binding.handler(data)
