@@ -64,6 +64,7 @@ def test_bundle_holds_plugin_runtime_and_pure_libraries(renpy_bundle: Path) -> N
     assert (lib / "neuro_bridge" / "protocol" / "_wire.py").is_file()
     assert not (lib / "neuro_bridge" / "mock").exists()
     assert not (lib / "neuro_bridge" / "conformance.py").exists()
+    assert not (lib / "neuro_bridge" / "session_events.py").exists()
     assert not (lib / "neuro_bridge" / "installers").exists()
     assert not (lib / "neuro_bridge" / "cli.py").exists()
     assert not (lib / "cryptography").exists()

@@ -55,8 +55,8 @@ from libcomponent.component import Event
 from neuro_bridge import argtypes
 from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, ActionResult
 from neuro_bridge.conformance import ConformanceChecker
-from neuro_bridge.mock.watch import WatchedGame
 from neuro_bridge.protocol import Action, GameCommandKind, LocalProtocolError, NeuroCommands
+from neuro_bridge.session_events import WatchedGame
 from neuro_bridge.trio_ws import OutboxFullError, TrioNeuroAPIComponent, check_url
 
 if TYPE_CHECKING:
@@ -319,7 +319,7 @@ class NeuroProxy:
         self._nursery: trio.Nursery | None = None
         self._stop = trio.Event()
         self._game_changed = trio.Event()
-        #: Called with each game connection's :class:`~neuro_bridge.mock.watch.WatchedGame`
+        #: Called with each game connection's :class:`~neuro_bridge.session_events.WatchedGame`
         #: before its first frame (``--record`` and ``--web`` add theirs here).
         self.on_game: list[Callable[[WatchedGame], None]] = []
 

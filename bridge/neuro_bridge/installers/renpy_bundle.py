@@ -97,6 +97,7 @@ _RUNTIME_EXCLUDED: Final = frozenset(
     {
         "mock",
         "conformance.py",
+        "session_events.py",
         "installers",
         "plugins",
         "demo.py",

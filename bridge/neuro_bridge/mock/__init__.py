@@ -19,7 +19,8 @@ Layout (each module states its contract):
 * :mod:`.launch` -- :func:`play_game`: a game's command run against the stand-in.
 * :mod:`.transcript` -- the readable transcript, summary and JSON report.
 * :mod:`.console` -- typed commands for the ``neuro-bridge mock`` console.
-* :mod:`.events` -- what happens on a connection, as events for observers.
+* :mod:`neuro_bridge.session_events` (outside this package too) -- what happens
+  on a connection, as events for observers; the proxy's game as one.
 * :mod:`.recording` -- sessions saved as JSONL (``--record``).
 * :mod:`.replay` -- a recorded session played again, and the differences.
 * :mod:`.pytest_plugin` -- the ``mock_neuro`` fixture.

@@ -10,13 +10,13 @@ a line, flushed line by line:
        "source": "mock", "connection": 1, "peer": "127.0.0.1:51234",
        "started": "2026-12-07T06:00:00Z"}
 
-* then one line per :class:`~neuro_bridge.mock.events.SessionEvent`, with ``t``,
+* then one line per :class:`~neuro_bridge.session_events.SessionEvent`, with ``t``,
   the seconds since the connection opened:
 
   - ``{"t": 0.012, "type": "game", "frame": "..."}`` -- a frame from the game
     (``"binary": true`` when it came as a binary frame);
   - ``{"t": 0.013, "type": "neuro", "frame": "...", "cause": "force"}`` -- a frame
-    Neuro sent, and why (:attr:`~neuro_bridge.mock.events.SessionEvent.cause`);
+    Neuro sent, and why (:attr:`~neuro_bridge.session_events.SessionEvent.cause`);
   - ``{"type": "note", "text": "retrying the force (1/3)"}`` -- a decision;
   - ``{"type": "finding", "rule": ..., "message": ..., "hint": ..., "advice": ...}``;
   - ``{"type": "chaos", "kind": ..., "ok": ..., "detail": ...}``;
@@ -34,11 +34,11 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from neuro_bridge.mock.events import RECORDING_FORMAT, RECORDING_VERSION
+from neuro_bridge.session_events import RECORDING_FORMAT, RECORDING_VERSION
 
 if TYPE_CHECKING:
-    from neuro_bridge.mock.events import ObservedSession, SessionEvent
     from neuro_bridge.mock.server import MockNeuro
+    from neuro_bridge.session_events import ObservedSession, SessionEvent
 
 __all__ = ["FORMAT", "VERSION", "Recorder", "SessionWriter", "event_to_json"]
 
@@ -118,7 +118,7 @@ class SessionWriter:
         self.stream.flush()
 
     def __call__(self, event: SessionEvent) -> None:
-        """Write *event* (a :data:`~neuro_bridge.mock.events.SessionObserver`)."""
+        """Write *event* (a :data:`~neuro_bridge.session_events.SessionObserver`)."""
         if self.closed:
             return
         try:

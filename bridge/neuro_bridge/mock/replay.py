@@ -39,16 +39,16 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 import trio
 
-from neuro_bridge.mock.events import RECORDING_FORMAT as FORMAT
 from neuro_bridge.mock.session import GameDisconnectedError
 from neuro_bridge.mock.transcript import describe_neuro_frame
 from neuro_bridge.protocol import ActionRequested, GameCommandKind, parse_neuro_message
+from neuro_bridge.session_events import RECORDING_FORMAT as FORMAT
 
 if TYPE_CHECKING:
     from os import PathLike
 
-    from neuro_bridge.mock.events import SessionEvent
     from neuro_bridge.mock.session import MockSession
+    from neuro_bridge.session_events import SessionEvent
 
 __all__ = [
     "DEFAULT_REPLAY_TIMEOUT",
@@ -184,7 +184,7 @@ class RecordedStep:
         t: Seconds since the connection opened.
         frame: The frame's text.
         binary: Whether it went as a binary frame.
-        cause: Why she sent it (see :class:`~neuro_bridge.mock.events.SessionEvent`).
+        cause: Why she sent it (see :class:`~neuro_bridge.session_events.SessionEvent`).
         after_structure: How many structural frames the game had sent before.
         after_results: The action ids answered before.
         action_id: The action's id, for an ``action`` frame.
@@ -392,7 +392,7 @@ class ReplayComparer:
         self.differences.append(Difference(kind=kind, message=message, t=t))
 
     def observe(self, event: SessionEvent) -> None:
-        """Take a session event (a :data:`~neuro_bridge.mock.events.SessionObserver`)."""
+        """Take a session event (a :data:`~neuro_bridge.session_events.SessionObserver`)."""
         if event.kind == "game" and event.frame is not None:
             self.game_frame(event.frame)
 

@@ -39,8 +39,8 @@ import trio_websocket
 from neuro_bridge.conformance import CHAOS_MISHANDLED, ConformanceChecker
 from neuro_bridge.mock.chaos import ChaosKind, ChaosOutcome, ChaosProbe, build_probe, judge
 from neuro_bridge.mock.datagen import action_data
-from neuro_bridge.mock.events import SessionEvent
 from neuro_bridge.protocol import GameCommandKind, NeuroCommands
+from neuro_bridge.session_events import SessionEvent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -53,8 +53,8 @@ if TYPE_CHECKING:
         ResultRecord,
     )
     from neuro_bridge.mock.config import MockConfig
-    from neuro_bridge.mock.events import SessionObserver
     from neuro_bridge.mock.transcript import Transcript
+    from neuro_bridge.session_events import SessionObserver
 
 __all__ = ["GENERATE", "GameDisconnectedError", "MockSession", "describe"]
 
@@ -117,7 +117,7 @@ class MockSession:
         self.messages: list[GameMessage] = []
         self.chaos_outcomes: list[ChaosOutcome] = []
         self.unforced_ids: list[str] = []
-        #: Called with every :class:`~neuro_bridge.mock.events.SessionEvent`, in order
+        #: Called with every :class:`~neuro_bridge.session_events.SessionEvent`, in order
         #: (the recorder and the web console listen here).
         self.observers: list[SessionObserver] = []
         #: Whether forces are played automatically (starts as ``config.auto_play``;

@@ -3,7 +3,7 @@
 :class:`ConsoleHub` listens to every session of a
 :class:`~neuro_bridge.mock.MockNeuro` (or the proxy's game, see
 :meth:`ConsoleHub.add_session`) and turns each
-:class:`~neuro_bridge.mock.events.SessionEvent` into a JSON-ready dict with a
+:class:`~neuro_bridge.session_events.SessionEvent` into a JSON-ready dict with a
 sequence number, kept in a bounded window (:data:`EVENT_WINDOW`).  A page's
 connection asks for the events after the last one it has
 (:meth:`ConsoleHub.events_after`) and waits for more (:meth:`ConsoleHub.wait_for_event`):
@@ -39,8 +39,8 @@ from neuro_bridge.schema import InvalidSchemaError, SchemaValidationError, compi
 
 if TYPE_CHECKING:
     from neuro_bridge.conformance import GameMessage
-    from neuro_bridge.mock.events import ObservedSession, SessionEvent
     from neuro_bridge.mock.server import MockNeuro
+    from neuro_bridge.session_events import ObservedSession, SessionEvent
 
 __all__ = [
     "EVENT_WINDOW",
