@@ -64,15 +64,72 @@ init -500 python in neuro:
     # How urgent forces are: "low", "medium", "high" or "critical".
     priority = "low"
 
-    from neuro_bridge.engines.renpy import ask
-    from neuro_bridge.engines.renpy import connected
-    from neuro_bridge.engines.renpy import force
-    from neuro_bridge.engines.renpy import register_action
-    from neuro_bridge.engines.renpy import send_context
-    from neuro_bridge.engines.renpy import unregister_action
+    # How many lines of dialogue to keep while Neuro is away (or the game
+    # skips); she gets them as one context when she is back.
+    offline_lines = 20
+
+    # The runtime is imported here, guarded: when it cannot load (no lib/
+    # folder, a library that does not import on this platform, Python 2), the
+    # game runs as without the plugin, the functions below do nothing
+    # (connected() is False, ask() returns its fallback), and log.txt says why.
+    # Written for Python 2 too, so that Ren'Py 7 can run it.
+    _load_error = None
+
+    try:
+        from neuro_bridge.engines.renpy import ask
+        from neuro_bridge.engines.renpy import connected
+        from neuro_bridge.engines.renpy import force
+        from neuro_bridge.engines.renpy import register_action
+        from neuro_bridge.engines.renpy import send_context
+        from neuro_bridge.engines.renpy import unregister_action
+    except Exception:
+        import traceback as _traceback
+
+        _load_error = _traceback.format_exc()
+
+        def ask(query, choices, timeout=30.0, fallback=None, name="answer", state=None):
+            return fallback
+
+        def connected():
+            return False
+
+        def force(query, names, state=None, ephemeral=False):
+            return None
+
+        def register_action(name, description, handler, schema=None, one_shot=False):
+            return None
+
+        def send_context(message, silent=True):
+            return None
+
+        def unregister_action(*names):
+            return None
 
 
 init 500 python hide:
-    import neuro_bridge.engines.renpy
+    def _neuro_log(text):
+        try:
+            renpy.display.log.write("%s", text)
+        except Exception:
+            print(text)
 
-    neuro_bridge.engines.renpy.install(store.neuro)
+    if neuro._load_error is not None:
+        _neuro_log(
+            "neuro-bridge: the runtime could not be loaded, so the Neuro plugin is off "
+            "and the game runs without it:\n" + neuro._load_error
+        )
+    else:
+        import neuro_bridge.engines.renpy
+
+        try:
+            neuro_bridge.engines.renpy.install(store.neuro)
+        except (TypeError, ValueError):
+            if config.developer:
+                raise  # a bad setting: show it to the game's developer
+            import traceback
+
+            _neuro_log("neuro-bridge: the plugin could not start:\n" + traceback.format_exc())
+        except Exception:
+            import traceback
+
+            _neuro_log("neuro-bridge: the plugin could not start:\n" + traceback.format_exc())

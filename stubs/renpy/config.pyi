@@ -11,3 +11,4 @@ periodic_callbacks: list[Callable[[], object]]
 start_interact_callbacks: list[Callable[[], object]]
 history_callbacks: list[Callable[[Any], object]]
 quit_callbacks: list[Callable[[], object]]
+skipping: str | None

@@ -283,3 +283,59 @@ async def stand_in(**fields: Any) -> AsyncIterator[tuple[MockNeuro, RecordingTra
             yield mock, transcript
         finally:
             mock.stop()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now (the OS picks it)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+#: ``$ mark("NAME")`` in a test VN creates ``game/../NAME`` (the test waits on it).
+MARK = """\
+init python:
+    import os as _os
+
+    def mark(name, text=""):
+        with open(_os.path.join(config.basedir, name), "w") as marked:
+            marked.write(text)
+"""
+
+
+def write_long_vn(folder: Path, lines: int, *, menu_at: int | None = None) -> Path:
+    """Write a Ren'Py project of *lines* lines of narration that end the story.
+
+    The lines end themselves (``{nw}``), so it plays to its ending with nobody
+    at the keyboard.  With *menu_at*, a menu follows that line (after ``mark
+    at_menu``); each choice is answered by a line saying which one it was.
+    It quits with status 0 after ``"The end."``.
+    """
+    script = [
+        'define config.name = "A Long Story"',
+        'define config.save_directory = "neuro-bridge-long-story"',
+        "label main_menu:",
+        "    return",
+        "label start:",
+    ]
+    for number in range(1, lines + 1):
+        script.append(f'    "Line {number} of the long story.{{nw}}"')
+        if number == menu_at:
+            script += [
+                '    $ mark("at_menu")',
+                "    menu:",
+                '        "Keep reading.":',
+                '            "You keep reading.{nw}"',
+                '        "Skip a page.":',
+                '            "You skip a page.{nw}"',
+            ]
+    script += ['    "The end.{nw}"', "    $ renpy.quit()"]
+    game = folder / "game"
+    game.mkdir(parents=True)
+    (game / "script.rpy").write_text("\n".join(script) + "\n")
+    (game / "mark.rpy").write_text(MARK)
+    shutil.copyfile(SAMPLE / "game" / "screens.rpy", game / "screens.rpy")
+    return folder

@@ -47,8 +47,15 @@ import renpy.display.core
 from renpy.display.core import EndInteraction
 
 from neuro_bridge.component import ActionResult
-from neuro_bridge.game import NeuroGame
-from neuro_bridge.protocol import Action, ForcePriority, LocalProtocolError, check_action_name
+from neuro_bridge.engines import renpy_compat
+from neuro_bridge.game import CommandQueueFullError, NeuroGame, OutboxFullError
+from neuro_bridge.protocol import (
+    Action,
+    ForcePriority,
+    LocalProtocolError,
+    check_action_name,
+    check_context,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -73,6 +80,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 #: Who advances dialogue: see the ``neuro.advance`` setting.
 ADVANCE_MODES: Final = ("auto", "neuro", "player")
@@ -88,6 +96,7 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "dialogue": True,
     "dialogue_silent": True,
     "state_lines": 8,
+    "offline_lines": 20,
     "inputs": True,
     "input_action": "enter_text",
     "advance": "auto",
@@ -122,7 +131,7 @@ class RenpyHost:
         self.event_type = renpy.display.core.PERIODIC
         self.posted = 0
         self.post_failures = 0
-        self._pygame = renpy.display.core.pygame
+        self._pygame = renpy_compat.pygame_module(renpy.display.core)
         self._failure_logged = False
 
     def wake(self) -> None:
@@ -292,6 +301,11 @@ class RenpyNeuro:
         self.recent: collections.deque[str] = collections.deque(
             maxlen=max(int(self.settings["state_lines"]), 1)
         )
+        # Context Neuro has not had yet (she was away, or the game was skipping):
+        # only the last lines, sent as one context when she is back.
+        self.unsent: collections.deque[tuple[str, bool]] = collections.deque(
+            maxlen=max(int(self.settings["offline_lines"]), 1)
+        )
         self.window: _Window | None = None
         # A Ren'Py exception (jump, call, ...) a handler raised, re-raised from
         # the next periodic callback once the handler's result is on its way.
@@ -301,6 +315,8 @@ class RenpyNeuro:
         self._interaction_started = time.monotonic()
         self._advanced_at = 0.0
         self._started = False
+        #: Set when one of the plugin's callbacks raised: it is off for the session.
+        self.failed = False
 
     # ------------------------------------------------------------ lifecycle
 
@@ -332,6 +348,29 @@ class RenpyNeuro:
         except Exception:
             logger.exception("the Neuro connection did not shut down cleanly")
 
+    def fail(self, where: str) -> None:
+        """Turn the plugin off after an exception of its own (call from ``except``).
+
+        The exception is logged to ``log.txt`` with its traceback, once; the
+        connection closes and every hook hands straight over to Ren'Py from
+        then on, so the game goes on as without the plugin.
+        """
+        if self.failed:
+            return
+        self.failed = True
+        logger.error(
+            "the Neuro plugin failed in %s and is off until the game restarts; "
+            "the game goes on without it",
+            where,
+            exc_info=True,
+        )
+        self.window = None
+        self.unsent.clear()
+        try:
+            self.shutdown()
+        except Exception:  # already logged what matters
+            logger.debug("shutting down after the failure failed too", exc_info=True)
+
     def pump(self) -> None:
         """Run trio's pending work (handlers included) now."""
         if self._started:
@@ -342,6 +381,7 @@ class RenpyNeuro:
     def periodic(self) -> None:
         """``config.periodic_callbacks``: pump, then apply what Neuro decided."""
         self.pump()
+        self.flush()
         deferred, self._deferred = self._deferred, None
         if deferred is not None:
             raise deferred
@@ -372,6 +412,7 @@ class RenpyNeuro:
             elif window.context not in renpy.game.contexts:  # left by a jump
                 self.close_window(window)
         self.pump()
+        self.flush()
         if window is not None and window.force is not None:
             self._force(window)
         if window is not None and window.apply is not None:
@@ -398,7 +439,38 @@ class RenpyNeuro:
         line = f"{who}: {what}" if who else what
         self.recent.append(line)
         if self.settings["dialogue"] and self._started:
-            self.api.send_context(line, self.settings["dialogue_silent"])
+            self.tell(line, self.settings["dialogue_silent"])
+
+    def tell(self, message: str, silent: bool) -> None:
+        """Send *message* as context now, or keep it for when Neuro is back.
+
+        While she is away (and while the game skips), only the last
+        ``offline_lines`` messages are kept; :meth:`flush` sends them as one
+        context.  Never raises because she is away.
+        """
+        if self.unsent or not self._can_send():
+            self.unsent.append((message, silent))
+            return
+        try:
+            self.api.send_context(message, silent)
+        except (OutboxFullError, CommandQueueFullError):  # she just left
+            self.unsent.append((message, silent))
+
+    def _can_send(self) -> bool:
+        return self._started and self.api.connected and not renpy.config.skipping
+
+    def flush(self) -> None:
+        """Send what Neuro missed as one context, once she is connected and play is not skipping."""
+        if not self.unsent or not self._can_send():
+            return
+        messages = list(self.unsent)
+        text = "\n".join(message for message, _ in messages)
+        silent = all(silent for _, silent in messages)
+        try:
+            self.api.send_context(f"The story so far (latest lines):\n{text}", silent)
+        except (OutboxFullError, CommandQueueFullError):
+            return
+        self.unsent.clear()
 
     def _auto_advance(self) -> None:
         if not (self._started and self.api.connected) or renpy.exports.get_mode() != "say":
@@ -514,12 +586,12 @@ class RenpyNeuro:
 
     # ------------------------------------------------------------ menus
 
-    def menu(self, original: Callable[..., Any], items: Sequence[Any], **kwargs: Any) -> Any:
-        """Show a menu through *original* (``renpy.display_menu``), offering it to Neuro."""
+    def menu_window(self, items: Sequence[Any], kwargs: Mapping[str, Any]) -> _Window | None:
+        """Offer the menu ``renpy.display_menu(items, **kwargs)`` is about to show; its window."""
         if not (self._started and self.settings["menus"]) or not kwargs.get("interact", True):
-            return original(items, **kwargs)
+            return None
         if kwargs.get("predict_only") or renpy.exports.in_fixed_rollback():
-            return original(items, **kwargs)
+            return None
         choices: list[tuple[str, Any]] = []  # (caption, ChoiceReturn or value)
         prompt = []
         for label, value in items:
@@ -531,7 +603,7 @@ class RenpyNeuro:
                 continue
             choices.append((plain_text(label), value))
         if not choices:
-            return original(items, **kwargs)
+            return None
         captions = _unique(caption for caption, _ in choices)
         by_caption = dict(zip(captions, (value for _, value in choices)))
         action = _choice_action(
@@ -543,33 +615,24 @@ class RenpyNeuro:
             value = by_caption[caption]
             if isinstance(value, renpy.ui.ChoiceReturn):
                 value = value()  # records the choice as chosen, as a click does
+            value = renpy_compat.unwrap_choice(value, getattr(renpy.ui, "Choice", None))
             window.apply = window.end_with(value)
             return ActionResult(True, f"Chose {caption!r}.")
 
-        window = self.open_window(action, " ".join(prompt) or self._query(action.description), pick)
-        try:
-            return original(items, **kwargs)
-        finally:
-            self.close_window(window)
+        return self.open_window(action, " ".join(prompt) or self._query(action.description), pick)
 
     # ------------------------------------------------------------ screens
 
-    def call_screen(
-        self, original: Callable[..., Any], name: str, *args: Any, **kwargs: Any
-    ) -> Any:
-        """Call screen *name* through *original* (``renpy.call_screen``), offering its buttons.
+    def screen_window(self, name: str) -> _Window | None:
+        """Offer the buttons of screen *name*, which ``renpy.call_screen`` is about to show.
 
         The buttons are read once the screen has been drawn (in the next
         periodic callback); Neuro's pick runs the button's action as a click
         does, and is offered again if the screen stays up.
         """
         if not (self._started and self.settings["screens"]):
-            return original(name, *args, **kwargs)
-        window = self._new_window(self.settings["screen_action"], screen=name)
-        try:
-            return original(name, *args, **kwargs)
-        finally:
-            self.close_window(window)
+            return None
+        return self._new_window(self.settings["screen_action"], screen=name)
 
     def _offer_main_menu(self) -> None:
         """Offer the main menu's buttons (Start, Load, ...) while it waits for a click."""
@@ -596,7 +659,7 @@ class RenpyNeuro:
         if not buttons:
             return
         captions = _unique(
-            plain_text(button._tts_all(), substitute=False) or f"Button {number}"
+            plain_text(renpy_compat.button_text(button), substitute=False) or f"Button {number}"
             for number, button in enumerate(buttons, 1)
         )
         by_caption = dict(zip(captions, buttons))
@@ -621,12 +684,14 @@ class RenpyNeuro:
 
     # ------------------------------------------------------------ input
 
-    def input(self, original: Callable[..., Any], prompt: Any, *args: Any, **kwargs: Any) -> Any:
-        """Ask for text through *original* (``renpy.input``), offering it to Neuro."""
+    def input_window(
+        self, prompt: Any, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> _Window | None:
+        """Offer the text ``renpy.input(prompt, *args, **kwargs)`` is about to ask for."""
         if not (self._started and self.settings["inputs"]) or renpy.config.disable_input:
-            return original(prompt, *args, **kwargs)
+            return None
         if renpy.exports.in_fixed_rollback():
-            return original(prompt, *args, **kwargs)
+            return None
         options = _input_options(args, kwargs)
         length = options["length"]
         text_schema: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -652,11 +717,7 @@ class RenpyNeuro:
             window.apply = window.end_with(text)
             return ActionResult(True, f"Entered {text!r}.")
 
-        window = self.open_window(action, plain_text(prompt) or "Type some text.", enter)
-        try:
-            return original(prompt, *args, **kwargs)
-        finally:
-            self.close_window(window)
+        return self.open_window(action, plain_text(prompt) or "Type some text.", enter)
 
 
 def _choice_action(name: str, description: str, captions: Sequence[str]) -> Action:
@@ -771,31 +832,89 @@ def _installed(original: Callable[..., Any] | None) -> Callable[..., Any]:
     return original
 
 
-def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
-    """``renpy.display_menu``, offered to Neuro (see :meth:`RenpyNeuro.menu`)."""
-    original = _installed(_original_display_menu)
+#: Ren'Py's control flow (jumps, calls, restarts, quit, the end of an
+#: interaction): the plugin's hooks let these through, and nothing else.
+_CONTROL = renpy_compat.control_exceptions(renpy.game, EndInteraction)
+
+
+def _active() -> RenpyNeuro | None:
+    """Return the plugin instance if it is installed and has not failed."""
     plugin = _current
-    if plugin is None or args:
+    return None if plugin is None or plugin.failed else plugin
+
+
+def _guard(where: str, call: Callable[[RenpyNeuro], T]) -> T | None:
+    """Run ``call(plugin)``; an exception of the plugin's own turns it off.
+
+    See :meth:`RenpyNeuro.fail`.  Ren'Py's control-flow exceptions pass.
+    Returns None when the plugin is off.
+    """
+    plugin = _active()
+    if plugin is None:
+        return None
+    try:
+        return call(plugin)
+    except _CONTROL:
+        raise
+    except Exception:
+        plugin.fail(where)
+        return None
+
+
+def _hooked(
+    original: Callable[..., Any],
+    where: str,
+    open_window: Callable[[RenpyNeuro], _Window | None],
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """Run Ren'Py's *original* with the window *open_window* offers to Neuro around it.
+
+    The plugin's part is guarded (:func:`_guard`); the game's part -- *original*
+    -- runs whatever happens to the plugin, and its exceptions are the game's.
+    """
+    window = _guard(where, open_window)
+    try:
+        return original(*args, **kwargs)
+    finally:
+        if window is not None:
+            _guard(where, lambda plugin: plugin.close_window(window))
+
+
+def neuro_display_menu(items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
+    """``renpy.display_menu``, offered to Neuro (see :meth:`RenpyNeuro.menu_window`)."""
+    original = _installed(_original_display_menu)
+    if args:
         return original(items, *args, **kwargs)
-    return plugin.menu(original, items, **kwargs)
+    return _hooked(
+        original, "a menu", lambda plugin: plugin.menu_window(items, kwargs), items, **kwargs
+    )
 
 
 def neuro_input(prompt: Any, *args: Any, **kwargs: Any) -> Any:
-    """``renpy.input``, offered to Neuro (see :meth:`RenpyNeuro.input`)."""
+    """``renpy.input``, offered to Neuro (see :meth:`RenpyNeuro.input_window`)."""
     original = _installed(_original_input)
-    plugin = _current
-    if plugin is None:
-        return original(prompt, *args, **kwargs)
-    return plugin.input(original, prompt, *args, **kwargs)
+    return _hooked(
+        original,
+        "a text input",
+        lambda plugin: plugin.input_window(prompt, args, kwargs),
+        prompt,
+        *args,
+        **kwargs,
+    )
 
 
 def neuro_call_screen(_screen_name: str, *args: Any, **kwargs: Any) -> Any:
-    """``renpy.call_screen``, offered to Neuro (see :meth:`RenpyNeuro.call_screen`)."""
+    """``renpy.call_screen``, offered to Neuro (see :meth:`RenpyNeuro.screen_window`)."""
     original = _installed(_original_call_screen)
-    plugin = _current
-    if plugin is None:
-        return original(_screen_name, *args, **kwargs)
-    return plugin.call_screen(original, _screen_name, *args, **kwargs)
+    return _hooked(
+        original,
+        "a called screen",
+        lambda plugin: plugin.screen_window(_screen_name),
+        _screen_name,
+        *args,
+        **kwargs,
+    )
 
 
 # Saved games pickle functions by name: if the game stores ``menu =
@@ -811,54 +930,60 @@ for _hook, _name in (
 
 
 def _on_start() -> None:
-    if _current is not None:
-        _current.start()
+    _guard("starting", RenpyNeuro.start)
 
 
 def _on_after_load() -> None:
-    if _current is not None:
-        _current.window = None
-        _current.start()
+    def reset(plugin: RenpyNeuro) -> None:
+        plugin.window = None
+        plugin.start()
+
+    _guard("loading a save", reset)
 
 
 def _on_periodic() -> None:
-    if _current is not None:
-        _current.periodic()
+    _guard("a periodic callback", RenpyNeuro.periodic)
 
 
 def _on_start_interact() -> None:
-    if _current is not None:
-        _current.start_interact()
+    _guard("starting an interaction", RenpyNeuro.start_interact)
 
 
 def _on_history(entry: Any) -> None:
-    if _current is not None:
-        _current.history(entry)
+    _guard("reading a line of dialogue", lambda plugin: plugin.history(entry))
 
 
 def _on_quit() -> None:
-    if _current is not None:
-        _current.shutdown()
+    _guard("quitting", RenpyNeuro.shutdown)
 
 
 # ---------------------------------------------------------------- script API
 
 
-def _plugin() -> RenpyNeuro:
+def _plugin() -> RenpyNeuro | None:
+    """Return the plugin for the script API; None once it has turned itself off.
+
+    Raises:
+        RuntimeError: It was never installed (``neuro.rpy`` is not in ``game/``).
+
+    """
     plugin = _current
     if plugin is None:
         raise RuntimeError("the Neuro plugin is not installed (is neuro.rpy in game/?)")
-    return plugin
+    return None if plugin.failed else plugin
 
 
 def connected() -> bool:
     """Return whether Neuro is connected right now (``neuro.connected()``)."""
-    plugin = _current
+    plugin = _active()
     return plugin is not None and plugin._started and plugin.api.connected
 
 
 def send_context(message: str, silent: bool = True) -> None:
     """Tell Neuro what is happening (``neuro.send_context``).
+
+    While she is away the last ``offline_lines`` messages are kept and sent as
+    one context when she connects; this never raises because she is away.
 
     Args:
         message: What to tell her, as plain text.
@@ -868,7 +993,10 @@ def send_context(message: str, silent: bool = True) -> None:
         LocalProtocolError: *message* is not a str.
 
     """
-    _plugin().api.send_context(message, silent)
+    check_context(message, silent)
+    plugin = _plugin()
+    if plugin is not None:
+        plugin.tell(message, silent)
 
 
 def register_action(
@@ -901,9 +1029,10 @@ def register_action(
 
     """
     plugin = _plugin()
-    plugin.api.add_action(
-        Action(name, description, schema), _renpy_handler(plugin, handler), one_shot=one_shot
-    )
+    action = Action(name, description, schema)
+    wrapped = _renpy_handler(plugin, handler)
+    if plugin is not None:
+        plugin.api.add_action(action, wrapped, one_shot=one_shot)
 
 
 def unregister_action(*names: str) -> None:
@@ -916,7 +1045,10 @@ def unregister_action(*names: str) -> None:
 
     """
     plugin = _plugin()
-    registered = [name for name in names if plugin.api.is_registered(check_action_name(name))]
+    checked = [check_action_name(name) for name in names]
+    if plugin is None:
+        return
+    registered = [name for name in checked if plugin.api.is_registered(name)]
     if registered:
         plugin.api.remove_action(*registered)
 
@@ -944,6 +1076,8 @@ def force(
 
     """
     plugin = _plugin()
+    if plugin is None:
+        return
     plugin.api.force(
         query,
         names,
@@ -984,7 +1118,7 @@ def ask(
     texts = [str(choice) for choice in choices]
     if not texts:
         raise LocalProtocolError("ask() needs at least one choice")
-    plugin = _current
+    plugin = _active()
     if plugin is None or not connected():
         return fallback
     captions = _unique(texts)
@@ -994,18 +1128,22 @@ def ask(
         window.apply = window.end_with(captions.index(data["choice"]))
         return ActionResult(True, f"Answered {data['choice']!r}.")
 
-    window = plugin.open_window(action, query, pick, state=state)
+    window = _guard("ask", lambda plugin: plugin.open_window(action, query, pick, state=state))
+    if window is None:
+        return fallback
     try:
         renpy.ui.pausebehavior(timeout, -1)
         result = renpy.ui.interact(mouse="pause", type="neuro")
     finally:
-        plugin.close_window(window)
+        _guard("ask", lambda plugin: plugin.close_window(window))
     if isinstance(result, int) and 0 <= result < len(choices):
         return choices[result]
     return fallback
 
 
-def _renpy_handler(plugin: RenpyNeuro, handler: Callable[[dict[str, Any]], Any]) -> ActionHandler:
+def _renpy_handler(
+    plugin: RenpyNeuro | None, handler: Callable[[dict[str, Any]], Any]
+) -> ActionHandler:
     """Wrap a script handler: Ren'Py's control-flow exceptions run after the answer."""
     if not callable(handler):
         raise TypeError(f"the handler is not callable: {handler!r}")
@@ -1014,8 +1152,9 @@ def _renpy_handler(plugin: RenpyNeuro, handler: Callable[[dict[str, Any]], Any])
         try:
             return handler(data)
         except (renpy.game.JumpException, renpy.game.CallException, EndInteraction) as exc:
-            plugin._deferred = exc
-            plugin.host.wake()
+            if plugin is not None:
+                plugin._deferred = exc
+                plugin.host.wake()
             return None
 
     return run
