@@ -342,6 +342,10 @@ class RenpyNeuro:
         self.window = None
         if not self._started:
             return
+        try:
+            self.flush(skipping_too=True)
+        except Exception:
+            logger.debug("could not send the last lines", exc_info=True)
         self._started = False
         try:
             self.api.shutdown(_SHUTDOWN_TIMEOUT)
@@ -459,9 +463,14 @@ class RenpyNeuro:
     def _can_send(self) -> bool:
         return self._started and self.api.connected and not renpy.config.skipping
 
-    def flush(self) -> None:
-        """Send what Neuro missed as one context, once she is connected and play is not skipping."""
-        if not self.unsent or not self._can_send():
+    def flush(self, *, skipping_too: bool = False) -> None:
+        """Send what Neuro missed as one context, once she is connected and play is not skipping.
+
+        With *skipping_too*, even while the game skips (it is quitting).
+        """
+        if not self.unsent:
+            return
+        if not (self._can_send() or (skipping_too and self._started and self.api.connected)):
             return
         messages = list(self.unsent)
         text = "\n".join(message for message, _ in messages)
