@@ -16,6 +16,7 @@ import json
 import shutil
 import signal
 import subprocess
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -206,6 +207,8 @@ class RecordingTranscript(Transcript):
     def __init__(self) -> None:
         super().__init__(io.StringIO())
         self.frames: list[tuple[int, str, dict[str, Any]]] = []
+        #: ``time.monotonic()`` when each of :attr:`frames` was seen.
+        self.times: list[float] = []
 
     def text(self) -> str:
         """The transcript as the stand-in prints it."""
@@ -217,11 +220,23 @@ class RecordingTranscript(Transcript):
         super().game_message(connection, message)
         with contextlib.suppress(ValueError):
             self.frames.append((connection, "game", json.loads(message.frame)))
+            self.times.append(time.monotonic())
 
     def neuro_frame(self, connection: int, frame: str) -> None:
         super().neuro_frame(connection, frame)
         with contextlib.suppress(ValueError):
             self.frames.append((connection, "neuro", json.loads(frame)))
+            self.times.append(time.monotonic())
+
+    def longest_stall(self) -> float:
+        """The longest time, in seconds, between two frames of the game.
+
+        With Neuro connected and ``neuro.advance = "auto"`` every line is a
+        context and every menu or screen a force: a long gap means the game sat
+        with nothing offered or advanced.
+        """
+        times = [t for t, (_, sender, _) in zip(self.times, self.frames) if sender == "game"]
+        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
 
     def actions(self, name: str) -> list[tuple[int, dict[str, Any]]]:
         """Neuro's ``action`` frames for *name* that the game performed.
@@ -339,3 +354,43 @@ def write_long_vn(folder: Path, lines: int, *, menu_at: int | None = None) -> Pa
     (game / "mark.rpy").write_text(MARK)
     shutil.copyfile(SAMPLE / "game" / "screens.rpy", game / "screens.rpy")
     return folder
+
+
+#: A main menu for test copies of the sample (which has none of its own): a button
+#: for each kind the plugin must tell apart, and an About screen with a Return.
+MAIN_MENU = """\
+# Ren'Py's layouts, as gui.init() sets them up: the main menu is this screen.
+init python:
+    layout.defaults()
+
+screen main_menu():
+    tag menu
+    vbox:
+        align (0.5, 0.5)
+        spacing 12
+        textbutton "Start" action Start()
+        textbutton "Continue" action FileLoad("1", confirm=False)
+        textbutton "Extras" action Notify("Nothing here yet.")
+        textbutton "Load" action ShowMenu("load")
+        textbutton "About" action ShowMenu("about")
+        textbutton "Website" action OpenURL("https://example.com/")
+        textbutton "Quit" action Quit(confirm=False)
+
+screen about():
+    tag menu
+    vbox:
+        align (0.5, 0.5)
+        text "The Tea Party: a sample."
+        textbutton "Return" action Return()
+"""
+
+
+def with_main_menu(game: Path) -> Path:
+    """Give the copy *game* of the sample a main menu (:data:`MAIN_MENU`)."""
+    options = game / "game" / "options.rpy"
+    text = options.read_text()
+    skip = "label main_menu:\n    return\n"
+    assert skip in text
+    options.write_text(text.replace(skip, ""))
+    (game / "game" / "main_menu.rpy").write_text(MAIN_MENU)
+    return game

@@ -85,6 +85,37 @@ T = TypeVar("T")
 #: Who advances dialogue: see the ``neuro.advance`` setting.
 ADVANCE_MODES: Final = ("auto", "neuro", "player")
 
+#: What Neuro is offered on the main menu: see the ``neuro.main_menu`` setting.
+MAIN_MENU_MODES: Final = ("story", "all", "player")
+
+#: The actions (class names) of the buttons that start or continue the story,
+#: the only ones offered on the main menu with ``neuro.main_menu = "story"``.
+STORY_ACTIONS: Final = frozenset({"Start", "Continue", "FileLoad", "QuickLoad"})
+
+#: Buttons Neuro never gets, on any screen (the ``neuro.deny`` default): the
+#: names of Ren'Py action classes, and ``"preferences"`` for every action that
+#: sets a preference.  Quitting, web pages, language, preferences and sound,
+#: deleting or overwriting saves, the game menu, going back.
+DENY: Final = (
+    "Quit",
+    "OpenURL",
+    "Language",
+    "preferences",
+    "SetMixer",
+    "SetMute",
+    "ToggleMute",
+    "FileDelete",
+    "FileSave",
+    "FileAction",
+    "QuickSave",
+    "ShowMenu",
+    "MainMenu",
+    "Help",
+    "Rollback",
+    "RollbackToIdentifier",
+    "RollForward",
+)
+
 #: Every setting and its default; ``plugins/renpy/neuro.rpy`` defines these in the
 #: ``neuro`` store namespace, and games change them with ``define neuro.<name>``.
 DEFAULTS: Final[Mapping[str, object]] = {
@@ -105,6 +136,8 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "advance_action": "advance",
     "screens": True,
     "screen_action": "click",
+    "main_menu": "story",
+    "deny": DENY,
     "priority": "low",
 }
 
@@ -182,6 +215,16 @@ def _check_setting(name: str, value: object) -> object:
         if value not in ADVANCE_MODES:
             raise ValueError(f"must be one of {ADVANCE_MODES}, not {value!r}")
         return value
+    if name == "main_menu":
+        if value not in MAIN_MENU_MODES:
+            raise ValueError(f"must be one of {MAIN_MENU_MODES}, not {value!r}")
+        return value
+    if name == "deny":
+        if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+            raise TypeError(f"must be a list of action names, not {value!r}")
+        if not all(isinstance(item, str) for item in value):
+            raise TypeError(f"must hold only str, not {value!r}")
+        return frozenset(value)
     if name == "priority":
         return ForcePriority(value)
     if isinstance(default, bool):
@@ -260,6 +303,8 @@ class _Window:
         self.offered = False
         self.won = False
         self.apply: Callable[[], None] | None = None
+        #: The captions last offered (screens), to notice when the screen changes.
+        self.signature: tuple[str, ...] | None = None
         #: The (query, state) of a force not handed to the game's queue yet.
         self.force: tuple[str, str | None] | None = None
 
@@ -396,7 +441,7 @@ class RenpyNeuro:
             apply, window.apply = window.apply, None
             if apply is not None:
                 apply()
-            elif window.screen is not None and not window.offered:
+            elif window.screen is not None:
                 self._offer_screen(window)
         elif window is None and self._started and self.settings["screens"]:
             self._offer_main_menu()
@@ -644,7 +689,9 @@ class RenpyNeuro:
         return self._new_window(self.settings["screen_action"], screen=name)
 
     def _offer_main_menu(self) -> None:
-        """Offer the main menu's buttons (Start, Load, ...) while it waits for a click."""
+        """Offer the main menu's buttons (see ``neuro.main_menu``) while it waits for a click."""
+        if self.settings["main_menu"] == "player":
+            return
         if not getattr(renpy.exports.context(), "_main_menu", False):
             return
         if renpy.exports.get_screen("main_menu") is None:
@@ -652,32 +699,70 @@ class RenpyNeuro:
         window = self._new_window(self.settings["screen_action"], screen="main_menu", state="shown")
         self._offer_screen(window)
 
-    def _offer_screen(self, window: _Window) -> None:
-        window.offered = True
+    def _screen_buttons(self, window: _Window) -> list[tuple[str, Any]]:
+        """Return ``(caption, button)`` for the buttons of the window's screen Neuro may click.
+
+        Buttons that cannot be clicked, and those the deny-list (``neuro.deny``)
+        names, are left out; on the main menu with ``neuro.main_menu = "story"``
+        only the buttons that start or continue the story are kept.  Empty
+        while the screen is not shown (a screen the person opened hides it).
+        """
         shown = renpy.exports.get_screen(window.screen) if window.screen else None
         if shown is None:
-            return
+            return []
         buttons: list[Any] = []
 
         def visit(displayable: Any) -> None:
-            sensitive = getattr(displayable, "clicked", None) is not None
-            if sensitive and isinstance(displayable, renpy.display.behavior.Button):
-                buttons.append(displayable)
+            clicked = getattr(displayable, "clicked", None)
+            if clicked is None or not isinstance(displayable, renpy.display.behavior.Button):
+                return
+            if not renpy.display.behavior.is_sensitive(clicked):
+                return
+            kinds = _action_kinds(clicked)
+            if kinds & self.settings["deny"]:
+                return
+            story_only = window.screen == "main_menu" and self.settings["main_menu"] == "story"
+            if story_only and not kinds & STORY_ACTIONS:
+                return
+            buttons.append(displayable)
 
         shown.visit_all(visit)
-        if not buttons:
-            return
         captions = _unique(
             plain_text(renpy_compat.button_text(button), substitute=False) or f"Button {number}"
             for number, button in enumerate(buttons, 1)
         )
-        by_caption = dict(zip(captions, buttons))
+        return list(zip(captions, buttons))
+
+    def _offer_screen(self, window: _Window) -> None:
+        """Offer the window's screen's buttons, again whenever they change.
+
+        Called from each periodic callback while the window's interaction is
+        on: when the buttons Neuro holds are no longer what the screen shows
+        (a screen the person opened covers it, or it is back), the old offer is
+        withdrawn and the new one made.
+        """
+        offer = self._screen_buttons(window)
+        signature = tuple(caption for caption, _ in offer)
+        if window.offered and signature == window.signature:
+            return
+        window.signature = signature
+        if window.offered:
+            if not window.won and self.api.is_registered(window.action_name):
+                self.api.remove_action(window.action_name)
+            self.api.withdraw_force(window)
+        window.offered = False
+        window.force = None
+        if not offer:
+            return
+        by_caption = dict(offer)
         action = _choice_action(
-            self.settings["screen_action"], "Click one of the buttons on the screen.", captions
+            self.settings["screen_action"], "Click one of the buttons on the screen.", signature
         )
 
         def click(window: _Window, data: Mapping[str, Any]) -> ActionResult:
             button = by_caption[data["choice"]]
+            if not renpy.display.behavior.is_sensitive(button.clicked):
+                return ActionResult(False, f"{data['choice']!r} cannot be clicked right now.")
 
             def run() -> None:
                 value = renpy.exports.run(button.clicked)
@@ -740,6 +825,30 @@ def _choice_action(name: str, description: str, captions: Sequence[str]) -> Acti
             "required": ["choice"],
         },
     )
+
+
+def _action_kinds(action: Any) -> frozenset[str]:
+    """Return the class names of *action* (a Ren'Py action, or a list of them).
+
+    An action that sets a preference (``SetField``/``ToggleField``/... on
+    ``_preferences``, what ``Preference(...)`` returns) also counts as
+    ``"preferences"``.
+    """
+    kinds: set[str] = set()
+    stack = [action]
+    preferences = getattr(renpy.store, "_preferences", None)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        if item is None:
+            continue
+        kinds.add(type(item).__name__)
+        target = getattr(item, "object", None)
+        if preferences is not None and target is preferences:
+            kinds.add("preferences")
+    return frozenset(kinds)
 
 
 def _input_options(args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -944,7 +1053,10 @@ def _on_start() -> None:
 
 def _on_after_load() -> None:
     def reset(plugin: RenpyNeuro) -> None:
-        plugin.window = None
+        # A load ends every window: its action and its force go (a click
+        # force left in flight by the main menu's Load would block the rest).
+        if plugin.window is not None:
+            plugin.close_window(plugin.window)
         plugin.start()
 
     _guard("loading a save", reset)
