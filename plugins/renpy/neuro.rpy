@@ -61,6 +61,22 @@ init -500 python in neuro:
     # The name of the action that clicks a button.
     screen_action = "click"
 
+    # What Neuro may click on the main menu: "story" (only what starts or
+    # continues the story: Start, FileLoad, QuickLoad), "all" (every button the
+    # deny-list allows) or "player" (nothing).
+    main_menu = "story"
+
+    # Buttons Neuro never gets, on any screen: class names of their actions,
+    # and "preferences" for every action that sets a preference.  Extend it:
+    #     define neuro.deny = neuro.DENY + ("Jump",)
+    DENY = (
+        "Quit", "OpenURL", "Language", "preferences", "SetMixer", "SetMute",
+        "ToggleMute", "FileDelete", "FileSave", "FileAction", "QuickSave",
+        "ShowMenu", "MainMenu", "Help", "Rollback", "RollbackToIdentifier",
+        "RollForward",
+    )
+    deny = DENY
+
     # How urgent forces are: "low", "medium", "high" or "critical".
     priority = "low"
 

@@ -394,3 +394,36 @@ def with_main_menu(game: Path) -> Path:
     options.write_text(text.replace(skip, ""))
     (game / "game" / "main_menu.rpy").write_text(MAIN_MENU)
     return game
+
+
+#: An NVL screen for the small test VNs (the sample's screens have none).
+NVL_SCREEN = """\
+screen nvl(dialogue, items=None):
+    window:
+        background Solid("#000c")
+        vbox:
+            spacing 8
+            for d in dialogue:
+                hbox:
+                    spacing 12
+                    if d.who is not None:
+                        text d.who id d.who_id
+                    text d.what id d.what_id
+            if items:
+                for i in items:
+                    textbutton i.caption action i.action
+"""
+
+
+def write_vn(folder: Path, script: str) -> Path:
+    """Write a small Ren'Py project: *script* plus the sample's screens, an NVL
+    screen and ``mark`` (see :data:`MARK`); no main menu.  Returns *folder*."""
+    game = folder / "game"
+    game.mkdir(parents=True)
+    (game / "script.rpy").write_text(
+        'define config.name = "A Small Test"\nlabel main_menu:\n    return\n' + script
+    )
+    (game / "mark.rpy").write_text(MARK)
+    (game / "nvl_screen.rpy").write_text(NVL_SCREEN)
+    shutil.copyfile(SAMPLE / "game" / "screens.rpy", game / "screens.rpy")
+    return folder

@@ -357,8 +357,10 @@ class RenpyNeuro:
         self._deferred: BaseException | None = None
         # The line last reported as "current" (shown), whose repeat is dropped.
         self._last_line: tuple[object, object] | None = None
-        self._interaction_started = time.monotonic()
-        self._advanced_at = 0.0
+        # What auto-advancing waits on (see _waiting_on) and since when it is
+        # fully shown (None: not yet).
+        self._advance_key: tuple[object, ...] | None = None
+        self._shown_at: float | None = None
         self._started = False
         #: Set when one of the plugin's callbacks raised: it is off for the session.
         self.failed = False
@@ -450,7 +452,6 @@ class RenpyNeuro:
 
     def start_interact(self) -> None:
         """``config.start_interact_callbacks``: track windows, then pump."""
-        self._interaction_started = time.monotonic()
         window = self.window
         if window is not None:
             if renpy.game.context() is window.context:
@@ -526,21 +527,55 @@ class RenpyNeuro:
             return
         self.unsent.clear()
 
+    def _waiting_on(self) -> tuple[object, ...] | None:
+        """Return what the game waits on that a click would dismiss, or None.
+
+        A line of dialogue (ADV or NVL, ``extend`` included) or a ``pause``,
+        in any context but the game menu and the main menu (so replays and
+        other nested contexts count).  The value names the statement, so it
+        changes with each line, not with each restart of the interaction.
+        """
+        mode = renpy.exports.get_mode()
+        if mode not in _DISMISSED_MODES:
+            return None
+        info = renpy.exports.context()
+        if getattr(info, "_menu", False) or getattr(info, "_main_menu", False):
+            return None
+        context = renpy.game.context()
+        return (id(context), len(renpy.game.contexts), context.current, mode)
+
+    def _reading_delay(self, mode: object) -> float:
+        delay: float = self.settings["advance_delay"]
+        if mode in ("say", "nvl"):
+            what = getattr(renpy.store, "_last_say_what", None)
+            text = plain_text(what, substitute=False) if isinstance(what, str) else ""
+            delay += self.settings["advance_per_character"] * len(text)
+        return delay
+
     def _auto_advance(self) -> None:
-        if not (self._started and self.api.connected) or renpy.exports.get_mode() != "say":
-            return
-        if renpy.game.context() is not renpy.game.contexts[0]:  # the game menu is open
-            return
-        delay = self.settings["advance_delay"]
-        if self.recent:
-            delay += self.settings["advance_per_character"] * len(self.recent[-1])
+        """Dismiss the line or pause Neuro has had time to read.
+
+        The reading delay counts from when the line is fully shown and its
+        voice has finished.
+        """
+        waiting = self._waiting_on() if self._started and self.api.connected else None
         now = time.monotonic()
-        if now - max(self._interaction_started, self._advanced_at) >= delay:
-            self._advanced_at = now
+        if waiting != self._advance_key:
+            self._advance_key = waiting
+            self._shown_at = None
+        if waiting is None:
+            return
+        if not _fully_shown() or _voice_playing():
+            self._shown_at = None
+            return
+        if self._shown_at is None:
+            self._shown_at = now
+        if now - self._shown_at >= self._reading_delay(waiting[-1]):
+            self._shown_at = now  # again after another delay, if this one did not end it
             renpy.exports.queue_event("dismiss")
 
     def _advance_handler(self, data: Mapping[str, Any]) -> ActionResult:
-        if renpy.exports.get_mode() != "say":
+        if self._waiting_on() is None:
             return ActionResult(False, "There is no dialogue to advance right now.")
         renpy.exports.queue_event("dismiss")
         return ActionResult(True)
@@ -812,6 +847,27 @@ class RenpyNeuro:
             return ActionResult(True, f"Entered {text!r}.")
 
         return self.open_window(action, plain_text(prompt) or "Type some text.", enter)
+
+
+#: Ren'Py's modes in which a click (a ``dismiss`` event) ends what the game waits on.
+_DISMISSED_MODES: Final = ("say", "nvl", "pause")
+
+
+def _fully_shown() -> bool:
+    """Whether the say screen's text has finished appearing (slow text done)."""
+    try:
+        what = renpy.exports.get_widget("say", "what")
+    except Exception:  # no say screen (NVL, or a game without one)
+        return True
+    return not getattr(what, "slow", False)
+
+
+def _voice_playing() -> bool:
+    """Whether the voice channel is playing (auto-advance waits for it)."""
+    try:
+        return bool(renpy.audio.music.get_playing(channel="voice"))
+    except Exception:  # no voice channel, or no audio
+        return False
 
 
 def _choice_action(name: str, description: str, captions: Sequence[str]) -> Action:

@@ -1,0 +1,1 @@
+from renpy.audio import music as music

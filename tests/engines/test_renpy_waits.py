@@ -1,0 +1,119 @@
+"""Every way a VN waits is advanced while Neuro is connected (``neuro.advance = "auto"``).
+
+Small VNs of their own, on Ren'Py 8.0.3 and 8.3.4, played by the stand-in.  A wait
+the plugin did not advance would hold the game until the test's timeout: the
+untimed pause forever, the timed one for ten minutes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.engines.renpy_harness import copy_game, explained, running_game, stand_in, write_vn
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.engines.engines import Engine
+
+pytestmark = pytest.mark.slow
+
+WAITS = """\
+define e = Character("Eve")
+define n = Character("Nora", kind=nvl)
+
+label start:
+    e "An ADV line."
+    e "One part,"
+    extend " and its extension."
+    n "An NVL line."
+    n "Another NVL line."
+    menu (nvl=True):
+        "NVL choice A":
+            n "Picked A."
+        "NVL choice B":
+            n "Picked B."
+    nvl clear
+    e "Now a pause without a time."
+    pause
+    e "Now a pause of ten minutes."
+    pause 600.0
+    e "Now a hard pause of half a second."
+    $ renpy.pause(0.5, hard=True)
+    e "Now a replay."
+    $ renpy.call_replay("memory")
+    e "The end."
+    $ renpy.quit()
+
+label memory:
+    e "A line in the replay."
+    e "Another line in the replay."
+    $ renpy.end_replay()
+    return
+"""
+
+
+async def test_every_wait_is_advanced(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
+    source = write_vn(tmp_path / "source", WAITS)
+    async with stand_in() as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "waits", renpy_bundle)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run):
+                status = await run.wait(120)
+                assert status == 0, run.describe()
+    # A line shown before the connection was up comes in "The story so far".
+    contexts = [line for text in transcript.contexts() for line in text.splitlines()]
+    for line in (
+        "Eve: An ADV line.",
+        "Nora: An NVL line.",
+        "Nora: Another NVL line.",
+        "Eve: Now a pause without a time.",
+        "Eve: A line in the replay.",
+        "Eve: Another line in the replay.",
+        "Eve: The end.",
+    ):
+        assert line in contexts, transcript.text()
+    [(_, pick)] = transcript.actions("choose")
+    reply = {"NVL choice A": "Nora: Picked A.", "NVL choice B": "Nora: Picked B."}
+    assert reply[pick["choice"]] in contexts, transcript.text()
+    assert transcript.longest_stall() < 30, transcript.text()
+    mock.assert_conforms()
+
+
+SLOW = """\
+define e = Character("Eve")
+
+label start:
+    e "Ready."
+    e "{cps=20}Thirty characters of slow text.{/cps}"
+    e "{cps=20}Thirty more characters, slowly.{/cps}"
+    e "{cps=20}And thirty to end with, slowly.{/cps}"
+    $ renpy.quit()
+"""
+
+
+async def test_reading_delay_counts_from_fully_shown(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    """Each line takes 1.5 s to appear (20 characters a second) and is read for
+    0.5 s after that: about 2 s a line, never less, and not much more."""
+    source = write_vn(tmp_path / "source", SLOW)
+    extra = "define neuro.advance_delay = 0.5\ndefine neuro.advance_per_character = 0.0\n"
+    async with stand_in() as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "slow", renpy_bundle, extra=extra)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run):
+                status = await run.wait(120)
+                assert status == 0, run.describe()
+    times = [
+        when
+        for when, (_, sender, frame) in zip(transcript.times, transcript.frames)
+        if sender == "game"
+        and frame.get("command") == "context"
+        and "slow" in frame["data"]["message"]
+    ]
+    assert len(times) == 3, transcript.text()
+    for before, after in zip(times, times[1:]):
+        assert 1.9 <= after - before <= 5.0, (times, transcript.text())
