@@ -23,6 +23,15 @@ Targets (issue 10): (a) p50 <= 3 ms, p99 <= 50 ms; (c) within the menu's own
 interaction; (d) p50 <= 3 ms; (e) only what the protocol needs: one ``context``
 per line; per menu ``actions/register``, ``actions/force``, ``actions/unregister``
 and ``action/result``.
+
+``--playthrough`` measures whole playthroughs instead (issue 16), reading delay
+0: (f) the sample, given a main menu, played by the stand-in picking at random
+(seed 1) from launch to its ending, and (g) Ren'Py's tutorial from its main menu
+through three chapters (Start, then "Player Experience", "Writing Dialogue" and
+"Choices and Python"; the first choice of each menu).  For each: seconds from
+launch to the first answered offer, and the longest stall (two frames of the
+game further apart than that, with Neuro connected: nothing offered or
+advanced).
 """
 
 from __future__ import annotations
@@ -48,6 +57,8 @@ from neuro_bridge.mock import MockConfig, MockNeuro
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from tests.engines.renpy_harness import RecordingTranscript
 
     from neuro_bridge.mock import MockSession
 
@@ -212,6 +223,66 @@ def force_time(session: MockSession) -> float:
     raise AssertionError("no force")
 
 
+TUTORIAL = Path("/usr/share/games/renpy/demo")
+CHAPTERS = ["Player Experience", "Writing Dialogue", "Choices and Python"]
+AGAIN = "Eileen: Is there anything else you'd like to see?"
+
+
+async def playthroughs(engine_name: str, wheel_dir: Path | None) -> None:
+    from tests.engines.renpy_harness import FAST, SAMPLE, copy_game, stand_in, with_main_menu
+
+    try:
+        engine = locate(engine_name)
+    except EngineUnavailableError as exc:
+        raise SystemExit(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="renpy-playthrough-") as scratch:
+        root = Path(scratch)
+        bundle = build_bundle(root / "bundle", wheel_dir=wheel_dir, windows=False)
+        print(f"Ren'Py {engine.version} ({engine_name}), software renderer, reading delay 0")
+        async with stand_in(seed=1) as (mock, transcript):
+            game = with_main_menu(copy_game(engine, SAMPLE, root / "sample", bundle, extra=FAST))
+            launched = time.monotonic()
+            async with running_game(engine, game, mock.url) as run:
+                await run.wait(300)
+            report("(f) the sample, random picks", launched, transcript)
+        if not (TUTORIAL / "game" / "script.rpy").exists():
+            print("(g) skipped: Ren'Py's tutorial is not installed (renpy-demo)")
+            return
+        async with stand_in(auto_play=False) as (mock, transcript):
+            game = copy_game(engine, TUTORIAL, root / "tutorial", bundle)
+            launched = time.monotonic()
+            async with running_game(engine, game, mock.url):
+                session = await mock.wait_for_game()
+                visits = list(CHAPTERS)
+                with trio.fail_after(900):
+                    while True:
+                        lines = [t for c in transcript.contexts() for t in c.splitlines()]
+                        if lines.count(AGAIN) >= len(CHAPTERS):
+                            break
+                        force = await session.wait_for_force()
+                        [name] = force.action_names
+                        schema = session.registered_actions[name].schema
+                        offered = schema["properties"]["choice"]["enum"]
+                        pick = "Start" if "Start" in offered else offered[0]
+                        if name == "click" and "Start" not in offered:
+                            pick = visits.pop(0) if visits else "That's enough for now."
+                        await session.expect_result(await session.force(name, {"choice": pick}))
+            report("(g) the tutorial, three chapters", launched, transcript)
+
+
+def report(title: str, launched: float, transcript: RecordingTranscript) -> None:
+    first = next(
+        when
+        for when, (_, sender, frame) in zip(transcript.times, transcript.frames)
+        if sender == "game"
+        and frame.get("command") == "action/result"
+        and frame["data"].get("success")
+    )
+    print(f"{title}:")
+    print(f"    launch -> first answered offer: {first - launched:6.2f} s")
+    print(f"    longest stall:                  {transcript.longest_stall():6.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", default="renpy80", choices=("renpy80", "renpy83"))
@@ -219,7 +290,13 @@ def main() -> None:
     parser.add_argument(
         "--wheel-dir", type=Path, help="build the plugin from these wheels (default: pip)"
     )
+    parser.add_argument(
+        "--playthrough", action="store_true", help="whole playthroughs (f, g) instead"
+    )
     args = parser.parse_args()
+    if args.playthrough:
+        trio.run(playthroughs, args.engine, args.wheel_dir)
+        return
     menus, pings = (10, 50) if args.quick else (40, 300)
     trio.run(bench, args.engine, menus, pings, args.wheel_dir)
 
