@@ -14,11 +14,11 @@ answers every ``action`` at once.
     alternating between the two stand-ins so a drifting machine slows both alike;
     p50 and p99 of each, and their ratio (target: <= 1.2x without the console).
 (2) A page at 1,000 frames a second: a game sends ``context`` frames at that rate
-    for a few seconds to the console's stand-in.  Every 50 ms the page is asked for
-    the last event it has and the hub for its last: how far behind the page was
-    (events, and so milliseconds at 1,000/s), how long after the last frame the
-    page had it, and the longest the page's main thread was busy (a 50 ms timer's
-    worst lateness).
+    for a few seconds to the console's stand-in, the page showing that game's feed.
+    Every 50 ms the page is asked for the last event it has and the hub for its
+    last: how far behind the page was (events, and so milliseconds at 1,000/s), how
+    long after the last frame the page had it, and the longest the page's main
+    thread was busy during the flood (a 50 ms timer's worst lateness).
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ class Page:
                 flooding = False
                 while not self.stop.is_set():
                     if self.sampling.is_set() and not flooding:
-                        flooding = True  # the stall is measured during the flood only
+                        flooding = True  # the page follows the flooding game's feed
+                        page.locator("#games button", has_text="Flood").click()
                         page.evaluate("window.neuroConsole.stall = 0")
                     if flooding:
                         hub_seq = self.hub.seq
@@ -196,9 +197,10 @@ async def main(actions: int, flood_seconds: float) -> dict[str, Any]:
                     times[name] += measured
         results["times"] = times
         # (2) the flood
-        page.sampling.set()
         flood = spawn("flood", web.url, flood_seconds)
         flood_session = await web.wait_for_game()
+        await flood_session.wait_until(lambda: flood_session.game is not None)
+        page.sampling.set()
         total = int(RATE * flood_seconds)
         await flood_session.wait_until(lambda: len(flood_session.messages) >= total + 1)
         last_frame_at = time.perf_counter()
