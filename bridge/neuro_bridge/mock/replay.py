@@ -40,7 +40,7 @@ import attrs
 import trio
 
 from neuro_bridge.mock.session import GameDisconnectedError
-from neuro_bridge.mock.transcript import describe_neuro_frame
+from neuro_bridge.mock.transcript import command_and_data, describe_neuro_frame
 from neuro_bridge.protocol import ActionRequested, GameCommandKind, parse_neuro_message
 from neuro_bridge.session_events import RECORDING_FORMAT as FORMAT
 
@@ -92,19 +92,6 @@ class ReplayDifferenceError(AssertionError):
     def __init__(self, report: ReplayReport) -> None:
         super().__init__(report.format())
         self.report = report
-
-
-def _decode(frame: str) -> tuple[str | None, dict[str, Any]]:
-    """Return a game frame's command and data object (leniently)."""
-    try:
-        value = json.loads(frame)
-    except ValueError:
-        return None, {}
-    if not isinstance(value, dict):
-        return None, {}
-    command = value.get("command")
-    data = value.get("data")
-    return (command if isinstance(command, str) else None), (data if isinstance(data, dict) else {})
 
 
 def _short(text: str, width: int = 90) -> str:
@@ -263,7 +250,7 @@ def load_recording(path: str | PathLike[str]) -> Recording:
         last_t = max(last_t, t)
         frame = row.get("frame")
         if kind == "game" and isinstance(frame, str):
-            command, data = _decode(frame)
+            command, data = command_and_data(frame)
             if command in _STRUCTURAL:
                 structure.append(
                     RecordedGameFrame(
@@ -398,7 +385,7 @@ class ReplayComparer:
 
     def game_frame(self, frame: str) -> None:
         """Compare one frame the game sent now."""
-        command, data = _decode(frame)
+        command, data = command_and_data(frame)
         recording = self.recording
         if command in _STRUCTURAL:
             index = self.structure_seen

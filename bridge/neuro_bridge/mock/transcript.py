@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Transcript",
     "build_report",
+    "command_and_data",
     "describe_game_message",
     "describe_neuro_frame",
     "dumps_report",
@@ -83,6 +84,19 @@ def describe_game_message(message: GameMessage) -> str:
     if command is not None and message.data is None and _NO_DATA.get(command) is not None:
         return prefix + command
     return f"{prefix}{_short(message.frame)}"
+
+
+def command_and_data(frame: str) -> tuple[str | None, dict[str, Any]]:
+    """Return a game frame's command and ``data`` object, leniently (``None``, ``{}``)."""
+    try:
+        value = json.loads(frame)
+    except ValueError:
+        return None, {}
+    if not isinstance(value, dict):
+        return None, {}
+    command = value.get("command")
+    data = value.get("data")
+    return (command if isinstance(command, str) else None), (data if isinstance(data, dict) else {})
 
 
 def describe_neuro_frame(frame: str) -> str:

@@ -33,7 +33,11 @@ from neuro_bridge.mock.chaos import ChaosKind
 from neuro_bridge.mock.console import Console
 from neuro_bridge.mock.recording import SessionWriter
 from neuro_bridge.mock.session import GameDisconnectedError, MockSession
-from neuro_bridge.mock.transcript import describe_game_message, describe_neuro_frame
+from neuro_bridge.mock.transcript import (
+    command_and_data,
+    describe_game_message,
+    describe_neuro_frame,
+)
 from neuro_bridge.protocol import ActionRequested, GameCommandKind, parse_neuro_message
 from neuro_bridge.schema import InvalidSchemaError, SchemaValidationError, compile_validator
 
@@ -86,18 +90,6 @@ class _MemoryStream(io.StringIO):
 
 def _frame_shown(frame: str) -> str:
     return frame if len(frame) <= FRAME_SHOWN else frame[:FRAME_SHOWN] + "..."
-
-
-def _decode(frame: str) -> tuple[str | None, dict[str, Any]]:
-    try:
-        value = json.loads(frame)
-    except ValueError:
-        return None, {}
-    if not isinstance(value, dict):
-        return None, {}
-    command = value.get("command")
-    data = value.get("data")
-    return (command if isinstance(command, str) else None), (data if isinstance(data, dict) else {})
 
 
 class _View:
@@ -216,7 +208,7 @@ class ConsoleHub:
 
     def _game_item(self, view: _View, event: SessionEvent, t: float) -> dict[str, Any]:
         frame = event.frame or ""
-        command, data = _decode(frame)
+        command, data = command_and_data(frame)
         messages = view.session.messages
         message: GameMessage | None = messages[-1] if messages else None
         desc = describe_game_message(message) if message is not None else frame
