@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RECORDING_FORMAT",
     "RECORDING_VERSION",
+    "CheckedConnection",
     "EventKind",
     "ObservedSession",
     "SessionEvent",
@@ -136,7 +137,37 @@ class ObservedSession(Protocol):
         """Every rule the connection broke so far."""
 
 
-class WatchedGame:
+class CheckedConnection:
+    """What a connection's conformance checker tells of it, as Neuro holds it.
+
+    The stand-in's :class:`~neuro_bridge.mock.session.MockSession` and the
+    proxy's :class:`WatchedGame` both read their state this way.
+    """
+
+    checker: ConformanceChecker
+
+    @property
+    def game(self) -> str | None:
+        """The game's title, once it sent a message with one."""
+        return self.checker.game
+
+    @property
+    def registered_actions(self) -> Mapping[str, RegisteredAction]:
+        """The actions the game has registered, by name."""
+        return dict(self.checker.registered)
+
+    @property
+    def pending_force(self) -> ForceRecord | None:
+        """The force in flight, or ``None``."""
+        return self.checker.force
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every rule this connection broke so far."""
+        return list(self.checker.findings)
+
+
+class WatchedGame(CheckedConnection):
     """One game connection seen by the proxy.
 
     Args:
@@ -162,26 +193,6 @@ class WatchedGame:
         self.connected = True
         self.auto_play = False
         self.force_delay = 0.0
-
-    @property
-    def game(self) -> str | None:
-        """The game's title, once it sent a message with one."""
-        return self.checker.game
-
-    @property
-    def registered_actions(self) -> Mapping[str, RegisteredAction]:
-        """The actions the game has registered, by name."""
-        return dict(self.checker.registered)
-
-    @property
-    def pending_force(self) -> ForceRecord | None:
-        """The force in flight, or ``None``."""
-        return self.checker.force
-
-    @property
-    def findings(self) -> list[Finding]:
-        """Every rule this connection broke so far."""
-        return list(self.checker.findings)
 
     def _emit(self, event: SessionEvent) -> None:
         for observer in list(self.observers):

@@ -40,10 +40,10 @@ from neuro_bridge.conformance import CHAOS_MISHANDLED, ConformanceChecker
 from neuro_bridge.mock.chaos import ChaosKind, ChaosOutcome, ChaosProbe, build_probe, judge
 from neuro_bridge.mock.datagen import action_data
 from neuro_bridge.protocol import GameCommandKind, NeuroCommands
-from neuro_bridge.session_events import SessionEvent
+from neuro_bridge.session_events import CheckedConnection, SessionEvent
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from neuro_bridge.conformance import (
         Finding,
@@ -87,7 +87,7 @@ class GameDisconnectedError(Exception):
     """The game's connection closed while the session was waiting or sending."""
 
 
-class MockSession:
+class MockSession(CheckedConnection):
     """Neuro's side of one game connection.  Created by the server, not by you.
 
     Attributes:
@@ -155,26 +155,6 @@ class MockSession:
     def connected(self) -> bool:
         """Whether the game is still connected."""
         return self._connected
-
-    @property
-    def game(self) -> str | None:
-        """The game's title, once it sent a message with one."""
-        return self.checker.game
-
-    @property
-    def registered_actions(self) -> Mapping[str, RegisteredAction]:
-        """The actions the game has registered (as Neuro holds them), by name."""
-        return dict(self.checker.registered)
-
-    @property
-    def pending_force(self) -> ForceRecord | None:
-        """The force in flight, or ``None``."""
-        return self.checker.force
-
-    @property
-    def findings(self) -> list[Finding]:
-        """Every rule this connection broke so far."""
-        return list(self.checker.findings)
 
     @property
     def results(self) -> list[ResultRecord]:
