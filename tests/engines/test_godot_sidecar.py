@@ -254,22 +254,29 @@ async def test_the_addon_attaches_to_a_running_proxy_only_with_its_token(
         assert mock.sessions == []  # nothing reached Neuro
 
 
-async def test_a_python_without_neuro_bridge_is_reported_and_retried(
+async def test_a_missing_sidecar_python_falls_back_to_a_direct_connection(
     godot: Engine, tmp_path: Path
 ) -> None:
+    """What an exported build of a project installed with --sidecar meets on a player's
+    machine: the Python is not there.  One warning naming the setting, then the game
+    plays through a direct connection."""
     project = sample_copy(godot, tmp_path / "sample")
     with (project / "project.godot").open("a", encoding="utf-8") as file:
         file.write('sidecar/python="/no/such/python"\nconnection/reconnect_seconds=0.05\n')
     with trio.fail_after(STEP * 2):
         async with trio.open_nursery() as nursery:
-            run = await start_sample(nursery, godot, project, "ws://127.0.0.1:9", "--games", "1")
-            await run.wait_for(r"\[tic-tac-toe\] sidecar ended: exit code", 3)
-            run.process.terminate()
-            await run.wait()
+            mock = await serving(nursery, MockConfig(host="127.0.0.1", port=0, seed=5))
+            run = await start_sample(nursery, godot, project, mock.url, "--games", "1")
+            assert await run.wait() == 0, run.output
+            mock.stop()
     output = run.output
-    assert "the sidecar ended before it was ready" in output, output
+    assert "[tic-tac-toe] done: 1 games" in output, output
+    assert output.count("connecting to Neuro directly instead") == 1, output
     assert '"/no/such/python"' in output, output
+    assert "neuro_bridge/sidecar/python" in output, output
     assert "sidecar started" not in output, output
+    assert output.count("sidecar ended: exit code") == 1, output
+    assert mock.findings == [], mock.summary()
 
 
 async def test_play_script(godot: Engine, tmp_path: Path) -> None:

@@ -509,3 +509,20 @@ func test_badly_handled_schema_keywords_are_found(_bridge: RecordingBridge) -> S
 		"properties.cell.anyOf", "properties.cell.anyOf.1.$ref", "additionalProperties"
 	]
 	return expect(found == wanted, str(found))
+
+
+func test_the_sidecar_runs_only_where_it_can(_bridge: RecordingBridge) -> String:
+	var python_to_use: Callable = Bridge.Sidecar.python_to_use
+	var cases: Array[Array] = [
+		# [setting, web, exported, allowed in exports, wanted]
+		[" python3 ", false, false, false, "python3"],  # the editor, or a run from it
+		["python3", false, true, false, ""],  # an exported build: not by default
+		["python3", false, true, true, "python3"],  # ... unless the setting says so
+		["python3", true, false, true, ""],  # the web: never
+		["", false, false, false, ""],
+	]
+	for case: Array in cases:
+		var chosen: String = python_to_use.call(case[0], case[1], case[2], case[3])
+		if chosen != case[4]:
+			return "%s gave %s" % [case, JSON.stringify(chosen)]
+	return ""

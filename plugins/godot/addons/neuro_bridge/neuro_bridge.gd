@@ -1,3 +1,5 @@
+# gdlint: disable=max-file-lines
+# (the autoload is the whole API a game calls, documented where it is declared)
 extends Node
 ## The [code]NeuroBridge[/code] autoload: one connection to Neuro for the whole game.
 ##
@@ -25,7 +27,10 @@ extends Node
 ## neuro-bridge installed), it starts the validating proxy ([code]neuro-bridge proxy[/code])
 ## as its sidecar and talks to Neuro through it: the sidecar checks both sides against
 ## the protocol's rules and connects to Neuro itself.  If the sidecar ends, the autoload
-## says so ([signal sidecar_exited]), starts it again and restores the session.
+## says so ([signal sidecar_exited]), starts it again and restores the session.  It is
+## used in the editor and runs from it, in exported builds only with
+## [code]neuro_bridge/sidecar/in_exported_builds[/code], on the web never; one that
+## cannot start (no such Python) costs one warning, then the game connects directly.
 
 ## Emitted when the connection is open and [code]startup[/code] and the current actions
 ## have been sent.  With a sidecar, [param url] is still Neuro's URL (the sidecar's own
@@ -107,6 +112,9 @@ var _sidecar: Sidecar = Sidecar.new()
 var _sidecar_python: String = ""
 ## Sidecars that ended in a row before the game connected to them.
 var _sidecar_failures: int = 0
+## Whether a sidecar got ready since [method connect_to_neuro] (if none ever does, the
+## autoload connects directly).
+var _sidecar_was_ready: bool = false
 ## Whether messages can be sent (open, and not closing).
 var _open: bool = false
 ## Whether the current socket ever opened (its end is a disconnect, not a failure).
@@ -245,7 +253,14 @@ func connect_to_neuro(p_game: String = "", p_url: String = "") -> Error:
 	game = new_game
 	url = new_url
 	_wanted = true
-	_sidecar_python = str(Settings.get_value(Settings.SIDECAR_PYTHON)).strip_edges()
+	var in_exports: bool = Settings.get_value(Settings.SIDECAR_IN_EXPORTS)
+	_sidecar_python = Sidecar.python_to_use(
+		str(Settings.get_value(Settings.SIDECAR_PYTHON)),
+		OS.has_feature("web"),
+		OS.has_feature("template"),
+		in_exports,
+	)
+	_sidecar_was_ready = _sidecar.is_ready() and not _sidecar_python.is_empty()
 	if _sidecar_python.is_empty():
 		_sidecar.stop()
 		_start_attempt()
@@ -314,8 +329,7 @@ func _start_sidecar() -> void:
 	_retry_at = -1.0
 	var strict: bool = Settings.get_value(Settings.SIDECAR_STRICT)
 	if _sidecar.start(_sidecar_python, url, strict) != OK:
-		push_error("NeuroBridge: could not start the sidecar: %s" % Sidecar.ADVICE)
-		_on_sidecar_ended()
+		_on_sidecar_ended()  # it says what to do
 
 
 ## Once a frame (not between frames).
@@ -325,6 +339,7 @@ func _poll_sidecar() -> void:
 			if not _wanted:  # disconnect_from_neuro() came while it was starting
 				_sidecar.stop()
 				return
+			_sidecar_was_ready = true
 			sidecar_started.emit(_sidecar.pid)
 			if _peer == null:
 				_start_attempt()
@@ -336,7 +351,18 @@ func _on_sidecar_ended() -> void:
 	var code: int = _sidecar.exit_code()
 	if _peer != null:
 		_close_peer(1001, "the sidecar ended")
-	if _wanted:
+	if _wanted and not _sidecar_was_ready:
+		# It never ran (no Python there, no neuro-bridge in it): play without it.
+		push_warning(
+			(
+				"NeuroBridge: the sidecar could not start with %s (exit code %d); connecting "
+				+ "to Neuro directly instead. %s"
+			)
+			% [JSON.stringify(_sidecar_python), code, Sidecar.ADVICE]
+		)
+		_sidecar_python = ""
+		_start_attempt()
+	elif _wanted:
 		_sidecar_failures += 1
 		if _sidecar.url.is_empty():
 			push_warning(

@@ -11,12 +11,15 @@ const RECONNECT_SECONDS: String = "neuro_bridge/connection/reconnect_seconds"
 const GAME_NAME: String = "neuro_bridge/game/name"
 const SIDECAR_PYTHON: String = "neuro_bridge/sidecar/python"
 const SIDECAR_STRICT: String = "neuro_bridge/sidecar/strict"
+const SIDECAR_IN_EXPORTS: String = "neuro_bridge/sidecar/in_exported_builds"
 const ANSWER_BETWEEN_FRAMES: String = "neuro_bridge/timing/answer_between_frames"
 const FORCE_RESEND_SECONDS: String = "neuro_bridge/forces/resend_after_seconds"
 
 ## The environment variable that overrides [constant URL], as in every Neuro SDK.
 const URL_ENVIRONMENT_VARIABLE: String = "NEURO_SDK_WS_URL"
 const DEFAULT_URL: String = "ws://localhost:8000"
+## On the web, the page's query parameter that overrides [constant URL].
+const URL_QUERY_PARAMETER: String = "neuro_url"
 
 const _DEFAULTS: Dictionary = {
 	URL: DEFAULT_URL,
@@ -25,6 +28,7 @@ const _DEFAULTS: Dictionary = {
 	GAME_NAME: "",
 	SIDECAR_PYTHON: "",
 	SIDECAR_STRICT: false,
+	SIDECAR_IN_EXPORTS: false,
 	ANSWER_BETWEEN_FRAMES: true,
 	FORCE_RESEND_SECONDS: 30.0,
 }
@@ -40,6 +44,10 @@ const _HINTS: Dictionary = {
 		+ "validating proxy as its sidecar and connects through it. Empty: connect directly."
 	),
 	SIDECAR_STRICT: "The sidecar refuses the game's messages that break a rule (--strict).",
+	SIDECAR_IN_EXPORTS: (
+		"Start the sidecar in exported builds too (the player's machine needs that "
+		+ "Python). Never on the web."
+	),
 	ANSWER_BETWEEN_FRAMES: (
 		"With a frame rate cap (max_fps), keep the cap in the addon and answer Neuro "
 		+ "while waiting for the next frame instead of at its start."
@@ -56,10 +64,16 @@ static func get_value(name: String) -> Variant:
 	return ProjectSettings.get_setting(name, _DEFAULTS[name])
 
 
-## Returns the URL to connect to: [constant URL_ENVIRONMENT_VARIABLE] if set, else the
-## project setting.
+## Returns the URL to connect to: [constant URL_ENVIRONMENT_VARIABLE] if set (on the
+## web: the page's [code]?neuro_url=...[/code] query parameter), else the project setting.
 static func url() -> String:
 	var from_environment: String = OS.get_environment(URL_ENVIRONMENT_VARIABLE)
+	if OS.has_feature("web"):
+		var code: String = (
+			"new URLSearchParams(window.location.search).get(%s) || ''"
+			% JSON.stringify(URL_QUERY_PARAMETER)
+		)
+		from_environment = str(JavaScriptBridge.eval(code, true))
 	if not from_environment.is_empty():
 		return from_environment
 	return str(get_value(URL))

@@ -42,6 +42,20 @@ var _launches: int = 0
 var _exit_code: int = -1
 
 
+## Returns the Python to start the sidecar with, or an empty string for none: the
+## [code]neuro_bridge/sidecar/python[/code] setting ([param python]) in the editor and
+## in runs from it; in an exported build ([param exported]) only with
+## [code]neuro_bridge/sidecar/in_exported_builds[/code] ([param allowed_in_exports]),
+## since the developer's Python is not on the player's machine; on the web
+## ([param web]) never, since a page cannot start processes.
+static func python_to_use(
+	python: String, web: bool, exported: bool, allowed_in_exports: bool
+) -> String:
+	if web or (exported and not allowed_in_exports):
+		return ""
+	return python.strip_edges()
+
+
 ## Starts the sidecar with [param python] (a command or path; the Python that has
 ## neuro-bridge installed) proxying to [param upstream].  Returns
 ## [constant ERR_CANT_CREATE] if the process could not be started; otherwise the URL
