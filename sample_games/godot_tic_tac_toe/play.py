@@ -17,7 +17,8 @@ Godot in a window.  You play X by clicking; Neuro plays O.  Options:
 ``--no-sidecar``
     the game connects to Neuro directly.
 ``--godot PATH``
-    the Godot 4 binary (default: ``$GODOT``, else ``godot`` on ``PATH``).
+    the Godot 4 binary (default: ``$GODOT``, else ``godot`` on ``PATH``, else the
+    Godot that ``make engines`` provisioned for neuro-bridge's tests).
 ``--headless``
     no window: a small bot plays X (``--autoplay``), and ``--games N`` (default 3)
     games are played.
@@ -42,12 +43,31 @@ from neuro_bridge.mock import MockConfig, Transcript, play_game
 HERE = Path(__file__).resolve().parent
 
 
+def provisioned_godot() -> str:
+    """Return the launcher of the Godot ``make engines`` provisioned, or ``""``.
+
+    It lives in neuro-bridge's engine cache: ``$NEURO_BRIDGE_ENGINES``, else
+    ``$XDG_CACHE_HOME/neuro-bridge/engines``, else ``~/.cache/neuro-bridge/engines``
+    (the rules of ``tools/engines/provision.py``).
+    """
+    root = os.environ.get("NEURO_BRIDGE_ENGINES")
+    if not root:
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = str(Path(cache) / "neuro-bridge" / "engines")
+    launcher = Path(root) / "godot" / "godot"
+    return str(launcher) if launcher.is_file() and os.access(launcher, os.X_OK) else ""
+
+
 def find_godot(given: str | None) -> str:
     """Return the Godot binary to run."""
-    for candidate in (given, os.environ.get("GODOT"), shutil.which("godot")):
+    candidates = (given, os.environ.get("GODOT"), shutil.which("godot"), provisioned_godot())
+    for candidate in candidates:
         if candidate and shutil.which(candidate):
             return candidate
-    raise SystemExit("Godot 4 not found: pass --godot PATH or set $GODOT (https://godotengine.org)")
+    raise SystemExit(
+        "Godot 4 not found: pass --godot PATH, set $GODOT, put godot on PATH or run"
+        " `make engines` (https://godotengine.org)"
+    )
 
 
 def prepare(scratch: Path, godot: str, sidecar: bool) -> Path:
@@ -89,7 +109,9 @@ async def run(godot: str, game: Path, url: str | None, headless: bool, games: in
 
 def main() -> None:
     """Parse the command line, prepare a copy of the game and play it."""
-    parser = argparse.ArgumentParser(description="Play Tic Tac Toe with Neuro.")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="Neuro's websocket URL (default: start the stand-in)")
     parser.add_argument("--no-sidecar", action="store_true", help="connect to Neuro directly")
     parser.add_argument("--godot", help="the Godot 4 binary")

@@ -106,7 +106,9 @@ async def run(launcher: str, game: Path, url: str | None, player: bool, headless
 
 def main() -> None:
     """Parse the command line, prepare a copy of the game and play it."""
-    parser = argparse.ArgumentParser(description="Play The Tea Party with Neuro.")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="Neuro's websocket URL (default: start the stand-in)")
     parser.add_argument("--player", action="store_true", help="no Neuro: you play")
     parser.add_argument("--renpy", help="the Ren'Py launcher")

@@ -13,13 +13,19 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import trio
 
-from neuro_bridge.installers.godot_addon import AUTOLOAD_NAME, install
+from neuro_bridge.installers.godot_addon import (
+    AUTOLOAD_NAME,
+    addon_version,
+    enable_in_project_file,
+    install,
+)
 from neuro_bridge.mock import ChaosKind, MockConfig, MockNeuro
 
 if TYPE_CHECKING:
@@ -251,6 +257,54 @@ def test_install_refuses_a_folder_without_project_godot(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not a Godot project"):
         install(tmp_path)
     assert cli.main(["godot", "install", str(tmp_path)]) == 2
+
+
+# --------------------------------------------------------------------- pack
+
+
+def test_pack_writes_the_addon_in_the_asset_library_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from neuro_bridge import cli
+
+    out = tmp_path / "dist" / "neuro_bridge.zip"
+    assert cli.main(["godot", "pack", str(out)]) == 0
+    assert "AssetLib > Import" in capsys.readouterr().out
+    names = zipfile.ZipFile(out).namelist()
+    top = f"neuro_bridge-{addon_version(ADDON)}/"
+    assert all(name.startswith(top) for name in names), names  # one top folder
+    inside = top + "addons/neuro_bridge/"
+    packed = {n[len(inside) :] for n in names if n.startswith(inside) and not n.endswith("/")}
+    wanted = {p.relative_to(ADDON).as_posix() for p in ADDON.rglob("*") if p.is_file()}
+    assert packed == wanted
+    assert {"LICENSE", "README.md", "plugin.cfg", "neuro_bridge.gd"} <= packed
+    assert (ADDON / "LICENSE").read_text() == (REPO / "LICENSE").read_text()
+    assert cli.main(["godot", "pack", str(out), "--addon", str(tmp_path)]) == 2
+
+
+def test_a_packed_addon_installed_as_assetlib_does_compiles_under_strict_warnings(
+    godot: Engine, tmp_path: Path
+) -> None:
+    """AssetLib's Import drops the zip's top folder and copies the rest into the
+    project; enabling the plugin then adds the autoload.  The addon compiles cleanly."""
+    from neuro_bridge.installers.godot_addon import pack
+
+    archive = zipfile.ZipFile(pack(tmp_path / "addon.zip"))
+    project = tmp_path / "game"
+    for member in archive.infolist():
+        relative = member.filename.split("/", 1)[1]
+        if relative and not member.is_dir():
+            (project / relative).parent.mkdir(parents=True, exist_ok=True)
+            (project / relative).write_bytes(archive.read(member))
+    text = 'config_version=5\n\n[application]\n\nconfig/name="Imported"\n' + STRICT_WARNINGS
+    (project / "project.godot").write_text(enable_in_project_file(text), encoding="utf-8")
+    import_project(godot, project)
+    for script in ("neuro_bridge.gd", "plugin.gd", "action_window.gd"):
+        res = "res://addons/neuro_bridge/" + script
+        done = godot.run(["--path", str(project), "--check-only", "--script", res], timeout=120)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        assert not script_failures(output), output
 
 
 # --------------------------------------------------------------------- the sample, played

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -34,8 +34,6 @@ from tests.engines.test_godot import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.engines.engines import Engine
 
 #: Seconds any one step may take on a loaded machine.
@@ -279,20 +277,22 @@ async def test_a_missing_sidecar_python_falls_back_to_a_direct_connection(
     assert mock.findings == [], mock.summary()
 
 
+def path_without_godot(path: str) -> str:
+    """Return *path* without the folders that hold a ``godot``."""
+    return os.pathsep.join(d for d in path.split(os.pathsep) if not Path(d, "godot").exists())
+
+
 async def test_play_script(godot: Engine, tmp_path: Path) -> None:
-    """``play.py``, the sample's one command: the stand-in plays it through the sidecar."""
-    launcher = tmp_path / "godot"
-    launcher.write_text(
-        "#!/bin/sh\nexec " + " ".join(map(shlex.quote, godot.command())) + ' "$@"\n',
-        encoding="utf-8",
-    )
-    launcher.chmod(0o755)
+    """``play.py``, the sample's one command: the stand-in plays it through the sidecar.
+    Without ``--godot``, ``$GODOT`` or ``godot`` on ``PATH`` it finds the Godot that
+    ``make engines`` provisioned."""
     command = [sys.executable, str(SAMPLE / "play.py"), "--headless", "--games", "2"]
-    command += ["--godot", str(launcher)]
+    environ = {k: v for k, v in godot.environ().items() if k != "GODOT"}
+    environ["PATH"] = path_without_godot(environ.get("PATH", ""))
     with trio.fail_after(STEP * 4):
         done = await trio.run_process(
             command,
-            env=godot.environ(),
+            env=environ,
             capture_stdout=True,
             capture_stderr=True,
             check=False,

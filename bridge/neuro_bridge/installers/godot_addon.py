@@ -1,4 +1,4 @@
-"""``neuro-bridge godot install``: put the Godot addon into a Godot 4 project and enable it.
+"""``neuro-bridge godot install|pack``: the Godot addon into a project, or into a zip.
 
 :func:`install` copies ``addons/neuro_bridge`` into the project and edits its
 ``project.godot`` the way the editor does when the plugin is enabled: the
@@ -7,6 +7,10 @@
 running it again updates the addon in place (idempotent).  With *sidecar_python*
 (``--sidecar [PYTHON]``) it also sets ``neuro_bridge/sidecar/python``, so the game
 starts the validating proxy as its sidecar with that Python.
+
+:func:`pack` writes the addon as a zip in the Asset Library's layout (one top folder
+holding ``addons/neuro_bridge``, its ``LICENSE`` and ``README.md`` inside), which the
+editor's AssetLib *Import* installs.
 
 **Where the addon comes from.**  It lives in the repository's
 ``plugins/godot/addons/neuro_bridge``, which the wheel carries inside the package
@@ -22,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -40,6 +45,7 @@ __all__ = [
     "enable_in_project_file",
     "find_addon_dir",
     "install",
+    "pack",
     "run",
 ]
 
@@ -120,6 +126,55 @@ def install(
         lines = _set_key(text.splitlines(), section, key, _godot_string(sidecar_python))
         text = "\n".join(lines) + "\n"
     project_file.write_text(text, encoding="utf-8")
+    return target
+
+
+def addon_version(addon_dir: Path) -> str:
+    """Return the ``version`` in the addon's ``plugin.cfg`` (``"0"`` without one)."""
+    text = (addon_dir / "plugin.cfg").read_text(encoding="utf-8")
+    match = re.search(r'^\s*version\s*=\s*"([^"]*)"', text, re.MULTILINE)
+    return match.group(1) if match else "0"
+
+
+def pack(out: str | os.PathLike[str], *, addon_dir: Path | None = None) -> Path:
+    """Write the addon to the zip *out* in the Asset Library's layout; return its path.
+
+    The zip holds one top folder, ``neuro_bridge-VERSION/`` (the editor's AssetLib
+    *Import* skips it, as it does for an archive of a repository), with
+    ``addons/neuro_bridge/`` inside: every file of the addon, its ``LICENSE`` and its
+    ``README.md`` included.  Files Godot writes next to scripts (``*.uid``,
+    ``*.import``) are left out.  An existing *out* is replaced.
+
+    Raises:
+        FileNotFoundError: If the addon cannot be found (see :func:`find_addon_dir`).
+    """
+    source = find_addon_dir(addon_dir)
+    missing = [name for name in ("LICENSE", "README.md") if not (source / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"the addon in {source} has no {' or '.join(missing)}")
+    root = f"{_ADDON_NAME}-{addon_version(source)}/addons/{_ADDON_NAME}"
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    files = sorted(
+        path
+        for path in source.rglob("*")
+        if path.is_file()
+        and path.suffix not in (".uid", ".import")
+        and "__pycache__" not in path.parts
+    )
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        folders = {f"{root}/"}
+        for path in files:
+            relative = path.relative_to(source)
+            for parent in reversed(relative.parents[:-1]):
+                folders.add(f"{root}/{parent.as_posix()}/")
+        parts = root.split("/")
+        for depth in range(1, len(parts)):
+            folders.add("/".join(parts[:depth]) + "/")
+        for folder in sorted(folders):
+            archive.writestr(folder, "")
+        for path in files:
+            archive.write(path, f"{root}/{path.relative_to(source).as_posix()}")
     return target
 
 
@@ -238,10 +293,30 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="make the game start the validating proxy as its sidecar with PYTHON"
         " (default: the Python running this command)",
     )
+    pack_parser = actions.add_parser(
+        "pack",
+        help="write the addon as a zip for the editor's AssetLib Import",
+        description="Write the addon, its licence and a short README as OUT (a zip in the"
+        " Asset Library's layout, which Godot's AssetLib > Import installs).",
+    )
+    pack_parser.add_argument("out", metavar="OUT.zip", type=Path)
+    pack_parser.add_argument(
+        "--addon",
+        type=Path,
+        help=f"the addon folder (default: ${ADDON_DIR_VARIABLE}, else the clone's)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``neuro-bridge godot ...``; return the exit status (0 ok, 2 bad folder)."""
+    if args.godot_command == "pack":
+        try:
+            written = pack(args.out, addon_dir=args.addon)
+        except (FileNotFoundError, OSError) as exc:
+            print(f"neuro-bridge godot pack: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote the addon to {written} (install it with AssetLib > Import)")
+        return 0
     try:
         target = install(args.project_dir, addon_dir=args.addon, sidecar_python=args.sidecar)
     except (FileNotFoundError, ValueError) as exc:

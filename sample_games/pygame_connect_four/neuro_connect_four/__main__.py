@@ -30,7 +30,11 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, play, and return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m neuro_connect_four", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m neuro_connect_four",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # its lines as written
+    )
     parser.add_argument(
         "--local", action="store_true", help="play against a random local opponent, not Neuro"
     )
