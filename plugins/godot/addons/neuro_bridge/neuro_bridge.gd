@@ -199,11 +199,6 @@ func _flush() -> void:
 		_peer.poll()
 
 
-func _notification(what: int) -> void:
-	if what == NOTIFICATION_WM_CLOSE_REQUEST or what == NOTIFICATION_PREDELETE:
-		_say_goodbye()
-
-
 func _exit_tree() -> void:
 	_say_goodbye()
 
