@@ -38,6 +38,7 @@ SAMPLE = REPO / "sample_games" / "godot_tic_tac_toe"
 ADDON_SCRIPTS = sorted(ADDON.rglob("*.gd"))
 SAMPLE_SCRIPTS = sorted(SAMPLE.glob("*.gd"))
 ADDON_TESTS = Path(__file__).with_name("godot") / "addon_tests.gd"
+FORCE_VECTORS = REPO / "tests" / "vectors" / "force_queue.json"
 PROBE_SCRIPTS = sorted((Path(__file__).with_name("godot") / "probe").glob("*.gd"))
 
 #: What Godot prints for a script that does not parse or compile (warnings made
@@ -149,6 +150,7 @@ def strict_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Pa
     )
     install(project)
     shutil.copyfile(ADDON_TESTS, project / ADDON_TESTS.name)
+    shutil.copyfile(FORCE_VECTORS, project / FORCE_VECTORS.name)
     import_project(godot, project)
     return godot, project
 
@@ -175,6 +177,8 @@ def test_addon_unit_tests_pass_in_godot(strict_project: tuple[Engine, Path]) -> 
     passed = [line for line in done.stdout.splitlines() if line.startswith("ok ")]
     assert len(passed) >= 12, output
     assert "0 failed" in done.stdout, output
+    # The force queue follows the rule both runtimes share (tests/vectors/force_queue.json).
+    assert "ok test_the_shared_force_queue_vectors" in done.stdout, output
 
 
 def test_addon_declares_prefixed_global_classes_only() -> None:

@@ -6,6 +6,9 @@ extends SceneTree
 
 const Bridge = preload("res://addons/neuro_bridge/neuro_bridge.gd")
 const Schema = preload("res://addons/neuro_bridge/internal/schema.gd")
+const Settings = preload("res://addons/neuro_bridge/internal/settings.gd")
+## The shared force-queue vectors (tests/vectors/force_queue.json), copied beside this.
+const FORCE_VECTORS: String = "res://force_queue.json"
 
 const CELL_SCHEMA: Dictionary = {
 	"type": "object",
@@ -525,4 +528,108 @@ func test_the_sidecar_runs_only_where_it_can(_bridge: RecordingBridge) -> String
 		var chosen: String = python_to_use.call(case[0], case[1], case[2], case[3])
 		if chosen != case[4]:
 			return "%s gave %s" % [case, JSON.stringify(chosen)]
+	return ""
+
+
+func test_the_shared_force_queue_vectors(_bridge: RecordingBridge) -> String:
+	if not FileAccess.file_exists(FORCE_VECTORS):
+		return "%s is missing" % FORCE_VECTORS
+	var vectors: Dictionary = JSON.parse_string(FileAccess.get_file_as_string(FORCE_VECTORS))
+	var cases: Array = vectors["cases"]
+	var problem: String = ""
+	for case: Dictionary in cases:
+		var bridge: RecordingBridge = RecordingBridge.new()
+		bridge.game = "Vectors"
+		problem = run_force_case(bridge, case)
+		bridge.free()
+		if not problem.is_empty():
+			problem = "%s: %s" % [case["name"], problem]
+			break
+	ProjectSettings.set_setting(Settings.FORCE_RESEND_SECONDS, 30.0)
+	if problem.is_empty() and cases.size() < 10:
+		problem = "only %d cases" % cases.size()
+	return problem
+
+
+## Runs one case of the shared vectors on [param bridge]; returns the first mismatch.
+func run_force_case(bridge: RecordingBridge, case: Dictionary) -> String:
+	var config: Dictionary = case.get("config", {})
+	var max_queued: float = config.get("max_queued", 16.0)
+	var resend_after: float = config.get("resend_after", 30.0)
+	bridge._forces.limit = int(max_queued)
+	ProjectSettings.set_setting(Settings.FORCE_RESEND_SECONDS, resend_after)
+	bridge.clock = 0.0
+	var handler: Handler = Handler.new()
+	var owners: Dictionary = {}
+	var names_of: Dictionary = {}
+	var steps: Array = case["steps"]
+	for index: int in steps.size():
+		var step: Dictionary = steps[index]
+		var before: int = bridge.forces().size()
+		if step.has("register"):
+			var names: Array = step["register"]
+			for action_name: String in names:
+				bridge.register_action(action_name, "Action %s." % action_name, {}, handler.handle)
+		elif step.has("unregister"):
+			var gone: Array = step["unregister"]
+			bridge.unregister(PackedStringArray(gone))
+		elif step.has("force"):
+			var asked: Dictionary = step["force"]
+			var owner_token: RefCounted = null
+			if asked.has("owner"):
+				if not owners.has(asked["owner"]):
+					owners[asked["owner"]] = RefCounted.new()
+				owner_token = owners[asked["owner"]]
+			var listed: Array = asked["names"]
+			var query: String = asked["query"]
+			var error: Error = bridge.force(
+				query, PackedStringArray(listed), "", false, "low", owner_token
+			)
+			var refused: bool = step.get("refused", false)
+			if (error != OK) != refused:
+				return "step %d: force answered %s" % [index, error_string(error)]
+		elif step.has("action"):
+			var action: Dictionary = step["action"]
+			var action_name: String = action["name"]
+			names_of[action["id"]] = action_name
+			bridge._action_arrived(action_name)
+		elif step.has("result"):
+			var result: Dictionary = step["result"]
+			var id: String = result["id"]
+			var answered_name: String = names_of[id]
+			var succeeded: bool = result["success"]
+			bridge._answer(id, answered_name, succeeded, "Result.")
+			bridge._take_turn()
+		elif step.has("withdraw"):
+			var owner_of: RefCounted = owners.get(step["withdraw"])
+			bridge.withdraw_force(owner_of)
+		elif step.has("time"):
+			var now: float = step["time"]
+			bridge.clock = now
+			bridge._check_force_overdue()
+		var problem: String = check_force_step(bridge, step, before)
+		if not problem.is_empty():
+			return "step %d (%s): %s" % [index, JSON.stringify(step), problem]
+	return ""
+
+
+func check_force_step(bridge: RecordingBridge, step: Dictionary, before: int) -> String:
+	var sent: Array = []
+	for force: Dictionary in bridge.forces().slice(before):
+		sent.append({"query": force["query"], "names": force["action_names"]})
+	var wanted: Array = step.get("out", [])
+	if JSON.stringify(sent) != JSON.stringify(wanted):
+		return "sent %s, wanted %s" % [JSON.stringify(sent), JSON.stringify(wanted)]
+	if step.has("state"):
+		var in_flight: Variant = null
+		if bridge.has_force_in_flight():
+			in_flight = bridge._force["query"]
+		var queued: Array = []
+		for force: Dictionary in bridge._forces.queued():
+			queued.append(force["query"])
+		var state: Dictionary = {"in_flight": in_flight, "queued": queued}
+		var expected: Dictionary = step["state"]
+		var same: bool = state["in_flight"] == expected["in_flight"]
+		if not same or JSON.stringify(queued) != JSON.stringify(expected["queued"]):
+			return "state %s, wanted %s" % [JSON.stringify(state), JSON.stringify(expected)]
 	return ""

@@ -134,8 +134,8 @@ var _windows: Array[NeuroBridgeActionWindow] = []
 ## The force in flight ({} if none), and the ones waiting for it to end.
 var _force: Dictionary = {}
 var _forces: ForceQueue = ForceQueue.new()
-## While an action is being handled: its answer is not sent yet, so no force goes out.
-var _answer_pending: bool = false
+## Actions that arrived and are not answered yet: no force goes out meanwhile.
+var _awaiting_answers: int = 0
 ## While an action's handler runs: the frames it causes, sent after its answer.
 var _in_handler: bool = false
 var _held: PackedStringArray = []
@@ -663,7 +663,7 @@ func force(
 		push_warning(
 			(
 				"NeuroBridge: %d forces were waiting; the oldest (for %s) was dropped."
-				% [ForceQueue.LIMIT, evicted["action_names"]]
+				% [_forces.limit, evicted["action_names"]]
 			)
 		)
 	_take_turn()
@@ -689,7 +689,7 @@ func has_force_in_flight() -> bool:
 
 ## Sends the next force when none is in flight and no action awaits its answer.
 func _take_turn() -> void:
-	if not _force.is_empty() or _answer_pending:
+	if not _force.is_empty() or _awaiting_answers > 0:
 		return
 	var turn: Dictionary = _forces.take_turn(_actions)
 	var dropped: Array[Dictionary] = turn["dropped"]
@@ -728,7 +728,7 @@ func _end_force() -> void:
 
 
 func _check_force_overdue() -> void:
-	if _force.is_empty() or not _open:
+	if _force.is_empty() or not _open or _awaiting_answers > 0:
 		return
 	var seconds: float = Settings.get_value(Settings.FORCE_RESEND_SECONDS)
 	if seconds <= 0.0:
@@ -820,7 +820,7 @@ func _end_window(
 		_end_force()
 	# While an action awaits its answer, what the game does on "ended" goes after it.
 	var holding: bool = _in_handler
-	_in_handler = holding or _answer_pending
+	_in_handler = holding or _awaiting_answers > 0
 	window._mark_ended(reason)
 	_in_handler = holding
 	_take_turn()
@@ -928,10 +928,7 @@ func _on_action(message: Dictionary) -> void:
 		print_verbose("NeuroBridge: action %s was already answered; ignored." % action_id)
 		return
 	var action_name: String = str(message.get("name", ""))
-	if not _force.is_empty():
-		var forced_names: PackedStringArray = _force["action_names"]
-		if forced_names.has(action_name):
-			_forces.acted(_now())
+	_action_arrived(action_name)
 	var action: NeuroBridgeAction = _actions.get(action_name)
 	if action is CallableAction and not (action as CallableAction).handler.is_valid():
 		unregister_action(action_name)  # its object was freed: Neuro must not retry it
@@ -946,17 +943,18 @@ func _on_action(message: Dictionary) -> void:
 				JSON.stringify(action_name), known if not known.is_empty() else "none"
 			]
 		)
+		_take_turn()
 		return
 	var parsed: Dictionary = _parse_data(message.get("data"), action.schema)
 	if parsed.has("error"):
 		var problem: String = "Invalid data for %s: %s." % [action_name, parsed["error"]]
 		_answer(action_id, action_name, false, problem)
+		_take_turn()
 		return
 	var data: Dictionary = parsed["value"]
 	var window: NeuroBridgeActionWindow = _window_of.get(action_name)
 	action_received.emit(action_name, data)
-	# Until the answer is out: no force goes out, and what the handler sends waits.
-	_answer_pending = true
+	# Until the answer is out no force goes out, and what the handler sends waits.
 	_in_handler = true
 	var state: Dictionary = {}
 	var result: NeuroBridgeResult = action.validate(data, state)
@@ -967,12 +965,6 @@ func _on_action(message: Dictionary) -> void:
 	if result.succeeded and window != null and window.is_open():
 		_end_window(window, NeuroBridgeActionWindow.EndReason.SUCCEEDED)
 	_answer(action_id, action_name, result.succeeded, result.message)
-	if result.succeeded and not _force.is_empty():
-		var forced_names: PackedStringArray = _force["action_names"]
-		if forced_names.has(action_name):
-			_force = {}
-			_forces.ended()
-	_answer_pending = false
 	var held: PackedStringArray = _held
 	_held = []
 	for text: String in held:
@@ -1003,7 +995,28 @@ func _parse_data(raw: Variant, schema: Dictionary) -> Dictionary:
 	return {"value": Schema.coerce(value, schema)}
 
 
+## An action arrived: until it is answered, no force goes out (the force's clock restarts
+## when it names one of the force's actions).
+func _action_arrived(action_name: String) -> void:
+	_awaiting_answers += 1
+	if not _force.is_empty():
+		var forced_names: PackedStringArray = _force["action_names"]
+		if forced_names.has(action_name):
+			_forces.acted(_now())
+
+
+## Sends the answer to an action that arrived.  A success for one of the force's actions
+## ends the force (the caller then takes the next turn); a failure restarts its clock
+## (Neuro retries it).
 func _answer(id: String, action_name: String, succeeded: bool, message: String) -> void:
+	_awaiting_answers = maxi(_awaiting_answers - 1, 0)
+	if not _force.is_empty():
+		var forced_names: PackedStringArray = _force["action_names"]
+		if forced_names.has(action_name) and succeeded:
+			_force = {}
+			_forces.ended()
+		elif forced_names.has(action_name):
+			_forces.acted(_now())
 	_answered[id] = true
 	_answered_order.append(id)
 	if _answered_order.size() > ANSWERED_ID_LIMIT:

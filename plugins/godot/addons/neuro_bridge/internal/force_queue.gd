@@ -7,7 +7,7 @@ extends RefCounted
 ## [code]state[/code], [code]ephemeral_context[/code], [code]priority[/code],
 ## [code]owner[/code]); the autoload keeps the one in flight and asks this queue for
 ## the next one when it ends:
-## [br]- [method push] queues a force; a full queue ([constant LIMIT]) drops its oldest.
+## [br]- [method push] queues a force; a full queue ([member limit]) drops its oldest.
 ## [br]- [method withdraw] takes back the queued forces a predicate picks (a window
 ##   that ended withdraws its own).
 ## [br]- [method take_turn] pops the head trimmed to the names still registered, dropping
@@ -22,8 +22,11 @@ enum Overdue {
 	GIVE_UP,  ## Still not acted on after the re-send: give it up, the next one's turn.
 }
 
-## How many forces may wait; pushing onto a full queue drops the oldest.
+## How many forces may wait by default.
 const LIMIT: int = 16
+
+## How many forces may wait; pushing onto a full queue drops the oldest.
+var limit: int = LIMIT
 
 ## Seconds Neuro has to act on the force in flight before it is re-sent (then given up).
 var resend_after: float = 30.0
@@ -37,7 +40,7 @@ var _resent: bool = false
 ## Queues [param force]; returns the force dropped to make room, or an empty Dictionary.
 func push(force: Dictionary) -> Dictionary:
 	var evicted: Dictionary = {}
-	if _queued.size() >= LIMIT:
+	if _queued.size() >= maxi(limit, 1):
 		evicted = _queued.pop_front()
 	_queued.append(force)
 	return evicted
