@@ -708,6 +708,8 @@ func _take_turn() -> void:
 ## Sends [param pending] (the force in flight) trimmed to the names registered now;
 ## returns whether it was written.  The caller starts its clock.
 func _send_force(pending: Dictionary) -> bool:
+	if not _open:
+		return false  # sent (and its Callables read) once connected
 	var wanted: PackedStringArray = pending["action_names"]
 	var names: PackedStringArray = _registered_among(wanted)
 	var texts: PackedStringArray = Checks.force_texts(pending, names)
