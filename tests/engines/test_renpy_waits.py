@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+import trio
 
 from tests.engines.renpy_harness import copy_game, explained, running_game, stand_in, write_vn
+from tests.engines.test_renpy_scenarios import answer, play_to_the_end
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from neuro_bridge.mock import MockSession
     from tests.engines.engines import Engine
 
 pytestmark = pytest.mark.slow
@@ -117,3 +120,65 @@ async def test_reading_delay_counts_from_fully_shown(
     assert len(times) == 3, transcript.text()
     for before, after in zip(times, times[1:]):
         assert 1.9 <= after - before <= 5.0, (times, transcript.text())
+
+
+PHONE = """\
+define e = Character("Eve")
+
+screen phone_button():
+    textbutton "Phone" action Function(renpy.call_in_new_context, "phone") align (1.0, 0.0)
+
+label start:
+    show screen phone_button
+    e "Pick a drink."
+    menu:
+        "Tea.":
+            e "Tea it is."
+        "Coffee.":
+            e "Coffee it is."
+    e "The end."
+    $ renpy.quit()
+
+label phone:
+    e "The phone rings."
+    menu:
+        "Answer it.":
+            e "Hello?"
+        "Let it ring.":
+            e "It stops ringing."
+    return
+"""
+
+
+async def test_a_phone_during_a_menu_suspends_it(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    """The person opens a phone (a new context) while the story's menu waits: the menu
+    is withdrawn while the phone asks its own question, and offered again after."""
+    source = write_vn(tmp_path / "source", PHONE)
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "phone", renpy_bundle, hooks=True)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(120):
+                session = await mock.wait_for_game()
+                await session.wait_for_force()
+                assert choices(session) == ["Tea.", "Coffee."]
+                seen = len(session.messages)
+                assert await run.command("click Phone") == "click Phone"
+                await session.wait_for_command("actions/unregister", start=seen)
+                await session.wait_for_force()
+                assert choices(session) == ["Answer it.", "Let it ring."]
+                await answer(session, "Answer it.")
+                await session.wait_for_force()  # the story's menu, again
+                assert choices(session) == ["Tea.", "Coffee."]
+                await answer(session, "Coffee.")
+                status = await play_to_the_end(session, run)
+        assert status == 0, run.describe()
+    contexts = transcript.contexts()
+    assert contexts.index("Eve: Hello?") < contexts.index("Eve: Coffee it is."), contexts
+    assert contexts[-1] == "Eve: The end."
+    mock.assert_conforms()
+
+
+def choices(session: MockSession) -> list[str]:
+    return list(session.registered_actions["choose"].schema["properties"]["choice"]["enum"])

@@ -305,6 +305,11 @@ class _Window:
         self.apply: Callable[[], None] | None = None
         #: The captions last offered (screens), to notice when the screen changes.
         self.signature: tuple[str, ...] | None = None
+        #: Set while a nested context (a phone, a replay) asks something else:
+        #: its offer is withdrawn and made again once its context is back.
+        self.suspended = False
+        #: What :meth:`RenpyNeuro._offer` was given, to offer it again.
+        self.offer_args: tuple[Action, str, _Answer, str | None] | None = None
         #: The (query, state) of a force not handed to the game's queue yet.
         self.force: tuple[str, str | None] | None = None
 
@@ -352,6 +357,8 @@ class RenpyNeuro:
             maxlen=max(int(self.settings["offline_lines"]), 1)
         )
         self.window: _Window | None = None
+        #: Windows of outer contexts, suspended while a nested one asks (innermost last).
+        self.suspended: list[_Window] = []
         # A Ren'Py exception (jump, call, ...) a handler raised, re-raised from
         # the next periodic callback once the handler's result is on its way.
         self._deferred: BaseException | None = None
@@ -387,6 +394,7 @@ class RenpyNeuro:
         it pumps trio itself until the run has finished.
         """
         self.window = None
+        self.suspended.clear()
         if not self._started:
             return
         try:
@@ -416,6 +424,7 @@ class RenpyNeuro:
             exc_info=True,
         )
         self.window = None
+        self.suspended.clear()
         self.unsent.clear()
         try:
             self.shutdown()
@@ -433,13 +442,18 @@ class RenpyNeuro:
         """``config.periodic_callbacks``: pump, then apply what Neuro decided."""
         self.pump()
         self.flush()
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None:
+        deferred = self._deferred
+        if deferred is not None and not getattr(renpy.exports.context(), "_menu", False):
+            # A script handler's jump or call, once the game menu (if it was
+            # open) is closed: it belongs to the story, not to the menu.
+            self._deferred = None
             raise deferred
         window = self.window
         if window is not None and window.force is not None:
             self._force(window)
         if window is not None and window.accepting():
+            if window.suspended:
+                self._resume(window)
             apply, window.apply = window.apply, None
             if apply is not None:
                 apply()
@@ -606,11 +620,40 @@ class RenpyNeuro:
     def _new_window(
         self, action_name: str, *, screen: str | None = None, state: str = "waiting"
     ) -> _Window:
+        """Make the window of the next interaction the current one.
+
+        The window it replaces is closed -- unless it belongs to an outer
+        context that is still there (a phone called in a new context while a
+        menu waits): then it is suspended, and offered again when the nested
+        context is done with.
+        """
         window = _Window(action_name, screen=screen, state=state)
         previous, self.window = self.window, window
         if previous is not None:
-            self._close(previous)
+            outer = previous.context is not window.context
+            if outer and previous.state != "closed" and previous.context in renpy.game.contexts:
+                self._suspend(previous)
+            else:
+                self._close(previous)
         return window
+
+    def _suspend(self, window: _Window) -> None:
+        if window.offered:
+            if not window.won and self.api.is_registered(window.action_name):
+                self.api.remove_action(window.action_name)
+            self.api.withdraw_force(window)
+        window.offered = False
+        window.force = None
+        window.signature = None
+        window.suspended = True
+        self.suspended.append(window)
+
+    def _resume(self, window: _Window) -> None:
+        """Offer a suspended window again, now that its context is current."""
+        window.suspended = False
+        if window.screen is None and window.offer_args is not None and not window.won:
+            action, query, handler, state = window.offer_args
+            self._offer(window, action, query, handler, state=state)
 
     def _offer(
         self,
@@ -623,12 +666,15 @@ class RenpyNeuro:
     ) -> None:
         window.offered = True
         window.won = False
+        window.offer_args = (action, query, handler, state)
 
         def answer(data: Mapping[str, Any]) -> ActionResult:
             if window.state == "closed" or self.window is not window:
                 return ActionResult(False, "Too late: that choice has already been made.")
-            if not window.accepting():
+            if window.state != "shown" or window.context not in renpy.game.contexts:
                 return ActionResult(False, "The game is busy elsewhere; try again in a moment.")
+            # Accepted even while the game menu is open above it: it takes
+            # effect once the window's own context is back (see periodic).
             result = handler(window, data)
             if result.success:
                 window.won = True
@@ -657,9 +703,20 @@ class RenpyNeuro:
         window.force = None
 
     def close_window(self, window: _Window) -> None:
-        """End *window*: unregister its action unless Neuro's answer already did."""
+        """End *window*: unregister its action unless Neuro's answer already did.
+
+        The window suspended below it, if any, becomes the current one again.
+        """
+        if window in self.suspended:
+            self.suspended.remove(window)
         if self.window is window:
             self.window = None
+            while self.suspended and self.window is None:
+                outer = self.suspended.pop()
+                if outer.context in renpy.game.contexts:
+                    self.window = outer
+                else:
+                    self._close(outer)
         self._close(window)
 
     def _close(self, window: _Window) -> None:
@@ -1111,8 +1168,9 @@ def _on_after_load() -> None:
     def reset(plugin: RenpyNeuro) -> None:
         # A load ends every window: its action and its force go (a click
         # force left in flight by the main menu's Load would block the rest).
-        if plugin.window is not None:
-            plugin.close_window(plugin.window)
+        for window in [*plugin.suspended, plugin.window]:
+            if window is not None:
+                plugin.close_window(window)
         plugin.start()
 
     _guard("loading a save", reset)
