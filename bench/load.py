@@ -18,8 +18,8 @@ Scenarios (the server's part; the game's handlers are instant unless named):
 flood-valid            valid actions at a fixed rate
 flood-invalid          actions with bad data, unknown names, missing keys
 flood-mixed            both, alternating
-frames-1mib            1 MiB actions (a big string in the data)
-frames-15mib           15 MiB actions (just under the 16 MiB limit)
+frames-1mib            actions just under 1 MiB, the default limit (a big string)
+frames-15mib           15 MiB actions (over the 1 MiB limit: refused, 1009, each time)
 oversized              one answered action, then a 17 MiB frame, every connection
 accept-then-close      the upgrade accepted, the connection closed at once
 refused-503 ...        the upgrade answered with HTTP 503 (empty body), 404, 200
@@ -30,6 +30,8 @@ frozen-thawed          valid actions; the server process is stopped (SIGSTOP)
                        past the keepalive's limit, then continued
 slow-handlers          valid actions; the handler is async and takes 200 ms
 blocking-handlers      valid actions; the handler blocks the frame for 50 ms
+blocking-overload      20 actions/s; the handler blocks for 200 ms (4 times too slow):
+                       those that wait past ``max_action_wait`` are answered busy
 =====================  ==========================================================
 
 Printed per scenario: frames on time (within 1.25 x 1/60 s), frame p99, input
@@ -69,6 +71,8 @@ if TYPE_CHECKING:
 FPS = 60.0
 FRAME = 1.0 / FPS
 ON_TIME = 1.25 * FRAME
+#: An answer later than this (seconds after the action was sent) is late.
+LATE = 1.0
 MIB = 2**20
 ACTION = "load_poke"
 SCHEMA = {
@@ -101,6 +105,7 @@ class Scenario:
     kind: str = "valid"  # valid | invalid | mixed
     size: int = 0  # bytes of padding per action
     handler: str = "instant"  # instant | slow | blocking
+    block: float = 0.05  # seconds a blocking handler blocks
     freeze: bool = False  # stop the server process mid-run
     drops: bool = False  # the connection is expected to drop (answers may be lost)
 
@@ -109,8 +114,8 @@ SCENARIOS = [
     Scenario("flood-valid", "flood", rate=400),
     Scenario("flood-invalid", "flood", rate=400, kind="invalid"),
     Scenario("flood-mixed", "flood", rate=400, kind="mixed"),
-    Scenario("frames-1mib", "flood", rate=4, size=MIB),
-    Scenario("frames-15mib", "flood", rate=0.5, size=15 * MIB),
+    Scenario("frames-1mib", "flood", rate=4, size=MIB - 1024),
+    Scenario("frames-15mib", "flood", rate=0.5, size=15 * MIB, drops=True),
     Scenario("oversized", "oversized", drops=True),
     Scenario("accept-then-close", "accept-close", drops=True),
     *(Scenario(name, "refuse", drops=True) for name in REFUSALS),
@@ -118,6 +123,7 @@ SCENARIOS = [
     Scenario("frozen-thawed", "flood", rate=20, freeze=True, drops=True),
     Scenario("slow-handlers", "flood", rate=20, handler="slow"),
     Scenario("blocking-handlers", "flood", rate=10, handler="blocking"),
+    Scenario("blocking-overload", "flood", rate=20, handler="blocking", block=0.2),
 ]
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 
@@ -131,7 +137,15 @@ class _Link:
 
     sent: list[str] = attrs.Factory(list)
     answers: dict[str, int] = attrs.Factory(dict)
+    #: When each action was sent (trio time), and how long its first answer took.
+    sent_at: dict[str, float] = attrs.Factory(dict)
+    delays: list[float] = attrs.Factory(list)
+    busy: int = 0
+    #: The close code the game sent, if it closed the connection.
+    close_code: int | None = None
     dropped_by_game: bool = False
+    #: Names registered on this connection more than once without a startup between.
+    registered_twice: list[str] = attrs.Factory(list)
 
 
 def _action_frame(action_id: str, number: int, kind: str, size: int) -> str:
@@ -158,6 +172,8 @@ async def _serve(scenario: Scenario, duration: float, pipe: Connection) -> None:
     import trio
     import trio_websocket
 
+    from neuro_bridge.trio_ws import BUSY_MESSAGE as BUSY
+
     links: list[_Link] = []
     attempts = 0
     stop_at = trio.current_time() + duration
@@ -172,14 +188,31 @@ async def _serve(scenario: Scenario, duration: float, pipe: Connection) -> None:
                 await answered[0].wait()
 
     async def reader(websocket: trio_websocket.WebSocketConnection, link: _Link) -> None:
+        registered: set[str] = set()
         with contextlib.suppress(trio_websocket.ConnectionClosed):
             while True:
                 message = json.loads(await websocket.get_message())
-                if message.get("command") == "action/result":
+                command = message.get("command")
+                if command == "startup":
+                    registered.clear()
+                elif command == "actions/register":
+                    for action in message["data"]["actions"]:
+                        if action["name"] in registered:
+                            link.registered_twice.append(action["name"])
+                        registered.add(action["name"])
+                elif command == "actions/unregister":
+                    registered.difference_update(message["data"]["action_names"])
+                if command == "action/result":
                     action_id = message["data"]["id"]
                     link.answers[action_id] = link.answers.get(action_id, 0) + 1
+                    if link.answers[action_id] == 1 and action_id in link.sent_at:
+                        link.delays.append(trio.current_time() - link.sent_at[action_id])
+                    if message["data"].get("message") == BUSY:
+                        link.busy += 1
                     answered[0].set()
                     answered[0] = trio.Event()
+        if websocket.closed is not None:
+            link.close_code = websocket.closed.code
         link.dropped_by_game = True
         answered[0].set()
 
@@ -190,10 +223,10 @@ async def _serve(scenario: Scenario, duration: float, pipe: Connection) -> None:
             due = started + number / scenario.rate
             await trio.sleep_until(due)
             action_id = f"{len(links)}-{number}"
-            await websocket.send_message(
-                _action_frame(action_id, number, scenario.kind, scenario.size)
-            )
+            frame = _action_frame(action_id, number, scenario.kind, scenario.size)
+            link.sent_at[action_id] = trio.current_time()
             link.sent.append(action_id)
+            await websocket.send_message(frame)
             number += 1
         await wait_answers(10)  # time to answer what is in flight, then hang up
 
@@ -272,10 +305,10 @@ async def _serve(scenario: Scenario, duration: float, pipe: Connection) -> None:
     )
 
 
-def _server_main(scenario_name: str, duration: float, pipe: Connection) -> None:
+def _server_main(scenario: Scenario, duration: float, pipe: Connection) -> None:
     import trio
 
-    trio.run(_serve, BY_NAME[scenario_name], duration, pipe)
+    trio.run(_serve, scenario, duration, pipe)
 
 
 # ---------------------------------------------------------------- the game (this process)
@@ -298,6 +331,7 @@ class Outcome:
     """What one scenario measured."""
 
     name: str
+    rate: float = 0.0
     frames: int = 0
     frames_on_time: float = 0.0
     frame_p99_ms: float = 0.0
@@ -308,6 +342,13 @@ class Outcome:
     twice: int = 0
     lost_on_drop: int = 0
     unexpected: int = 0
+    registered_twice: int = 0
+    busy: int = 0
+    #: Answers (first ones) that took longer than a second, and the delays' p99 / max.
+    late: int = 0
+    answer_p99_ms: float = 0.0
+    answer_max_ms: float = 0.0
+    close_codes: str = ""
     connections: int = 0
     attempts: int = 0
     rss_growth_mb: float = 0.0
@@ -333,10 +374,10 @@ def run_scenario(
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
     server = context.Process(
-        target=_server_main, args=(scenario.name, duration + freeze_for, child), daemon=True
+        target=_server_main, args=(scenario, duration + freeze_for, child), daemon=True
     )
     server.start()
-    outcome = Outcome(scenario.name)
+    outcome = Outcome(scenario.name, scenario.rate)
     try:
         port = parent.recv() if parent.poll(30) else None
         if port is None:
@@ -348,7 +389,7 @@ def run_scenario(
 
         def poke(data: dict[str, Any]) -> None:
             if scenario.handler == "blocking":
-                time.sleep(0.05)
+                time.sleep(scenario.block)
 
         async def slow_poke(data: dict[str, Any]) -> None:
             await trio.sleep(0.2)
@@ -439,10 +480,17 @@ def _action() -> Any:
 def _count(outcome: Outcome, report: dict[str, Any], scenario: Scenario) -> None:
     outcome.attempts = report["attempts"]
     outcome.connections = len(report["links"])
+    delays: list[float] = []
+    codes: set[int] = set()
     for link in report["links"]:
         sent = set(link["sent"])
         outcome.sent += len(sent)
         outcome.unexpected += sum(1 for key in link["answers"] if key not in sent)
+        outcome.registered_twice += len(link["registered_twice"])
+        outcome.busy += link["busy"]
+        delays += link["delays"]
+        if link["close_code"] is not None:
+            codes.add(link["close_code"])
         for action_id in sent:
             count = link["answers"].get(action_id, 0)
             if count == 1:
@@ -453,6 +501,10 @@ def _count(outcome: Outcome, report: dict[str, Any], scenario: Scenario) -> None
                 outcome.lost_on_drop += 1
             else:
                 outcome.never += 1
+    outcome.late = sum(1 for delay in delays if delay > LATE) + outcome.never
+    outcome.answer_p99_ms = _p99(delays) * 1000
+    outcome.answer_max_ms = max(delays, default=0.0) * 1000
+    outcome.close_codes = ",".join(str(code) for code in sorted(codes))
 
 
 COLUMNS = [
@@ -460,10 +512,17 @@ COLUMNS = [
     ("on time", "frames_on_time", "{:.1%}"),
     ("frame p99 ms", "frame_p99_ms", "{:.1f}"),
     ("input p99 ms", "input_p99_ms", "{:.1f}"),
+    ("rate/s", "rate", "{:g}"),
     ("sent", "sent", "{}"),
     ("once", "once", "{}"),
     ("never", "never", "{}"),
     ("twice", "twice", "{}"),
+    ("busy", "busy", "{}"),
+    ("late >1s", "late", "{}"),
+    ("answer p99 ms", "answer_p99_ms", "{:.0f}"),
+    ("answer max ms", "answer_max_ms", "{:.0f}"),
+    ("reg twice", "registered_twice", "{}"),
+    ("closed", "close_codes", "{}"),
     ("lost w/ drop", "lost_on_drop", "{}"),
     ("conns", "connections", "{}"),
     ("attempts", "attempts", "{}"),
@@ -487,12 +546,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     parser.add_argument("--only", nargs="+", choices=sorted(BY_NAME), help="these scenarios")
+    parser.add_argument(
+        "--rates",
+        nargs="+",
+        type=float,
+        help="instead: flood-valid at each of these rates (actions/s), and the highest"
+        " rate at which every action was answered within 1 s with frames on time",
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0:
         parser.error("--duration must be positive")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     outcomes = []
-    for scenario in [BY_NAME[name] for name in args.only] if args.only else SCENARIOS:
+    if args.rates:
+        scenarios = [attrs.evolve(BY_NAME["flood-valid"], rate=rate) for rate in args.rates]
+    elif args.only:
+        scenarios = [BY_NAME[name] for name in args.only]
+    else:
+        scenarios = SCENARIOS
+    for scenario in scenarios:
         outcome = run_scenario(scenario, args.duration)
         outcomes.append(outcome)
         print(format_table([outcome]).splitlines()[-1], flush=True)
@@ -504,7 +576,25 @@ def main(argv: list[str] | None = None) -> int:
     failed = [o.name for o in outcomes if o.crashes or o.never or o.twice or not o.server_alive]
     if failed:
         print("targets missed by:", ", ".join(failed))
+    if args.rates:
+        sustained = [o.rate for o in outcomes if sustains(o)]
+        print(
+            "highest rate with every action answered within"
+            f" {LATE:g} s and frame p99 <= {ON_TIME * 1000:.1f} ms:",
+            f"{max(sustained):g}/s" if sustained else "none",
+        )
     return 0
+
+
+def sustains(outcome: Outcome) -> bool:
+    """Whether every action was answered within :data:`LATE` with frames on time."""
+    return (
+        outcome.sent > 0
+        and outcome.late == 0
+        and outcome.twice == 0
+        and not outcome.crashes
+        and outcome.frame_p99_ms <= ON_TIME * 1000
+    )
 
 
 if __name__ == "__main__":

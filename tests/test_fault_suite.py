@@ -263,7 +263,10 @@ async def think(data: dict[str, Any]) -> str:
 async def hostile_session() -> AsyncIterator[tuple[TrioNeuroAPIComponent, ServerConnection, Any]]:
     async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
         manager = ExternalRaiseManager("game", nursery)
-        component = TrioNeuroAPIComponent("neuro", GAME, reconnect_initial_delay=0.05)
+        # The corpus holds 2 MiB frames the game must answer: above the 1 MiB default.
+        component = TrioNeuroAPIComponent(
+            "neuro", GAME, reconnect_initial_delay=0.05, max_message_size=4 * MIB
+        )
         manager.add_component(component)
         await component.register_neuro_actions(
             [
@@ -355,13 +358,14 @@ async def test_answers_say_what_went_wrong() -> None:
 
 
 async def test_same_id_again_after_its_answer_is_a_new_action() -> None:
-    # Ids are answered once per time they are outstanding.
+    # Ids are answered once per time they are outstanding.  (Sent again before
+    # its answer, an id is still being handled: see DUPLICATE_WHILE_HANDLED.)
     async with hostile_session() as (_, server, _neuro):
-        for _ in range(3):
+        for count in range(1, 4):
             await server.send(NeuroCommands.action("again", "wave"))
-        with trio.fail_after(WAIT):
-            while _result_ids(server)["again"] < 3:
-                await server.wait_count(len(server.received) + 1)
+            with trio.fail_after(WAIT):
+                while _result_ids(server)["again"] < count:
+                    await server.wait_count(len(server.received) + 1)
         await server.send(NeuroCommands.action("last", "wave"))
         await server.wait_for_result("last")
         assert _result_ids(server)["again"] == 3

@@ -617,7 +617,7 @@ class AbstractNeuroAPI(abc.ABC):
             force = self._ledger.force
             if force is not None and event.name in force.action_names:
                 self._forces.acted(trio.current_time())
-            await self.handle_action(event)
+            await self._take_action(event)
         elif isinstance(event, InvalidActionMessage):
             # Answered by the hook; the exception only reports it (the seed's
             # read_message raises for such frames).
@@ -650,6 +650,13 @@ class AbstractNeuroAPI(abc.ABC):
     def is_unanswered(self, action_id: str) -> bool:
         """Return whether Neuro's action *action_id* still awaits its result."""
         return action_id in self._unanswered
+
+    async def _take_action(self, action: ActionRequested) -> None:
+        """Pass an ``action`` just read on to :meth:`handle_action`.
+
+        A subclass may queue it instead, to keep reading while handlers run.
+        """
+        await self.handle_action(action)
 
     async def handle_action(self, action: ActionRequested) -> None:
         """Handle an ``action`` from Neuro.  Override this.

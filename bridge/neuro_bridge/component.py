@@ -292,6 +292,8 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         self.action_timeout = action_timeout
         self._bindings: dict[str, _Binding] = {}
         self._async_running = 0
+        # Seconds the last sync handler held the loop (the action queue's estimate).
+        self._last_hold = 0.0
         # Where async handlers run; set by subclasses while a connection is open.
         self._handler_nursery: trio.Nursery | None = None
 
@@ -425,6 +427,7 @@ class AbstractNeuroAPIComponent(Component, AbstractNeuroAPI):
         except Exception as exc:
             value = self._handler_failed(action, exc)
         held = time.perf_counter() - started
+        self._last_hold = held
         if held > self.slow_handler_warning:
             logger.warning(
                 "handler for %r blocked the game's loop for %.0f ms (warning above %.0f ms);"

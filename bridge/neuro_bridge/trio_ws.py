@@ -31,12 +31,17 @@ connection open until :meth:`TrioNeuroAPIComponent.stop`:
   dead Neuro: while the read loop works through a backlog, no ping is judged.
 * **Reading.**  Every message is dispatched; a bad ``action`` is answered and the
   loop goes on; an exception in a hook is logged and the loop goes on.  Messages
-  larger than :data:`MAX_MESSAGE_SIZE` bytes (UTF-8) are refused from their frame
-  headers, before their payload is read: the connection is closed (1009) and
-  re-established.
-* **Under load** every action with an id gets exactly one answer: late when the
-  game is behind, or -- past :data:`MAX_PENDING_ACTIONS` actions awaiting their
-  result -- at once, ``success: false`` with :data:`BUSY_MESSAGE`.
+  larger than :data:`MAX_MESSAGE_SIZE` bytes (UTF-8, 1 MiB by default; raise it
+  with ``max_message_size``) are refused from their frame headers, before their
+  payload is read: the connection is closed (1009) and re-established.
+* **Under load** every action with an id gets exactly one answer, and in time.
+  Reading never waits for handlers: actions read are queued and handled in order
+  by a task of their own, so a close or a flood is seen while a handler runs.  An
+  action is answered ``success: false`` with :data:`BUSY_MESSAGE` -- Neuro may
+  retry -- at once when :data:`MAX_PENDING_ACTIONS` actions already await their
+  result, and instead of being run when it waited longer than
+  :data:`MAX_ACTION_WAIT` seconds for its turn (behind handlers that block).
+  Actions of a connection that is gone are dropped, never run.
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ __all__ = [
     "DEFAULT_URL",
     "KEEPALIVE_INTERVAL",
     "KEEPALIVE_TIMEOUT",
+    "MAX_ACTION_WAIT",
     "MAX_MESSAGE_SIZE",
     "MAX_PENDING_ACTIONS",
     "MESSAGE_QUEUE_SIZE",
@@ -111,8 +117,9 @@ CLOSE_TIMEOUT: Final = 1.0
 #: Messages buffered by trio-websocket; large enough that pings are answered while
 #: the game is busy.
 MESSAGE_QUEUE_SIZE: Final = 256
-#: Largest message accepted from Neuro, in bytes (UTF-8, not characters).
-MAX_MESSAGE_SIZE: Final = 16 * 2**20
+#: Largest message accepted from Neuro, in bytes (UTF-8, not characters).  Neuro's
+#: frames are a few kilobytes; pass ``max_message_size`` for more.
+MAX_MESSAGE_SIZE: Final = 2**20
 #: Seconds of silence from Neuro before a keepalive ping.
 KEEPALIVE_INTERVAL: Final = 4.0
 #: Seconds a ping may go unanswered (with nothing else heard) before the connection
@@ -132,6 +139,17 @@ BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a mom
 #: Seconds a connection must stay open to count as a success for the backoff; one
 #: that ends sooner (a server that accepts and drops) counts as a failed attempt.
 STABLE_CONNECTION_TIME: Final = 10.0
+#: Seconds within which an action read is answered: one that cannot be -- it waited
+#: that long behind handlers that block the loop, or would, judging by how long the
+#: last handler held it -- is answered with :data:`BUSY_MESSAGE` instead of run.
+MAX_ACTION_WAIT: Final = 1.0
+#: Seconds the action task may spend in handlers before it lets the reading side
+#: take in what arrived meanwhile (a close, more actions to answer busy).
+_CATCH_UP_AFTER: Final = 0.005
+#: Scheduling rounds the reading side gets to catch up, at most, and how many in a
+#: row must bring nothing new for it to count as caught up.
+_CATCH_UP_ROUNDS: Final = 64
+_QUIET_ROUNDS: Final = 3
 #: Seconds between checks for an overdue force (see AbstractNeuroAPI.check_forces).
 _FORCE_CHECK_INTERVAL: Final = 1.0
 
@@ -301,7 +319,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
     upper case): ``connect_timeout``, ``close_timeout``, ``keepalive_interval``,
     ``keepalive_timeout``, ``reconnect_initial_delay``, ``reconnect_max_delay``,
     ``message_queue_size``, ``max_message_size``, ``outbox_size``,
-    ``stable_connection_time``, ``max_pending_actions``; and
+    ``stable_connection_time``, ``max_pending_actions``, ``max_action_wait``; and
     ``action_timeout`` (:data:`~neuro_bridge.component.DEFAULT_ACTION_TIMEOUT`).
     """
 
@@ -323,6 +341,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         outbox_size: int = OUTBOX_SIZE,
         stable_connection_time: float = STABLE_CONNECTION_TIME,
         max_pending_actions: int = MAX_PENDING_ACTIONS,
+        max_action_wait: float = MAX_ACTION_WAIT,
     ) -> None:
         AbstractNeuroAPIComponent.__init__(
             self, component_name, game_title, action_timeout=action_timeout
@@ -337,6 +356,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             ("reconnect_initial_delay", reconnect_initial_delay),
             ("reconnect_max_delay", reconnect_max_delay),
             ("stable_connection_time", stable_connection_time),
+            ("max_action_wait", max_action_wait),
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value!r}")
@@ -359,6 +379,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self.outbox_size = outbox_size
         self.stable_connection_time = stable_connection_time
         self.max_pending_actions = max_pending_actions
+        self.max_action_wait = max_action_wait
 
         # (sequence, frame) of context/shutdown-ready frames held while offline.
         self._outbox: collections.deque[tuple[int, str]] = collections.deque()
@@ -382,6 +403,15 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         self._messages_read = 0
         self._waiting_for_message = False
         self._drop_reason: str | None = None
+        # Actions read and waiting for the action task, with when each was read
+        # (trio time); None when there is no action task (then handled inline).
+        self._action_queue: collections.deque[tuple[float, ActionRequested]] | None = None
+        self._action_queued = trio.Event()
+        # While the action task is busy: since when the reading side may have been
+        # held up (an action read now may have arrived that early), and how long
+        # the last handler held the loop.
+        self._behind_since: float | None = None
+        self._handler_time = 0.0
 
     def connect(self, websocket: trio_websocket.WebSocketConnection | None) -> None:
         """Set the connection, or clear it with ``None``."""
@@ -423,7 +453,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         :meth:`AbstractNeuroAPIComponent.handle_action
         <neuro_bridge.component.AbstractNeuroAPIComponent.handle_action>`.
         """
-        if len(self._unanswered) > self.max_pending_actions:  # this one included
+        if self._pending_set_full:
             logger.warning(
                 "answering action %r as busy: %d actions still await their result",
                 action.name,
@@ -432,6 +462,113 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             await self.send_action_result(action.id, False, BUSY_MESSAGE)
             return
         await super().handle_action(action)
+
+    @property
+    def _pending_set_full(self) -> bool:
+        return len(self._unanswered) > self.max_pending_actions  # the newest included
+
+    async def _take_action(self, action: ActionRequested) -> None:
+        """Queue an action just read for the action task (see :meth:`_run_actions`).
+
+        Handled at once instead -- :meth:`handle_action` answers it busy -- when
+        the pending set is full, and when there is no action task (a connection
+        set with :meth:`connect` and read by the caller).
+        """
+        queue = self._action_queue
+        if queue is None or self._pending_set_full:
+            await self.handle_action(action)
+            return
+        behind_since = self._behind_since
+        queue.append((trio.current_time() if behind_since is None else behind_since, action))
+        self._action_queued.set()
+        await trio.lowlevel.checkpoint()
+
+    async def _run_actions(self, queue: collections.deque[tuple[float, ActionRequested]]) -> None:
+        """Handle the queued actions in order, for as long as the connection lasts.
+
+        An action whose connection is gone is dropped.  One that cannot be
+        answered within ``max_action_wait`` of its arrival -- it waited that long
+        already, or the actions ahead of it and its own handler would take it past,
+        judging by how long the last handler took -- is answered busy at once
+        instead of run.  After handlers have held the loop for a while (sync
+        handlers block it), the reading side gets to take in what arrived
+        meanwhile before the next action is looked at: a close ends the connection
+        before another abandoned action runs, and an action that arrived during the
+        block counts as waiting since the block began.
+        """
+        caught_up = trio.current_time()
+        while True:
+            if not queue:
+                self._behind_since = None  # the reading side keeps up from here
+                self._action_queued = trio.Event()
+                await self._action_queued.wait()
+                continue
+            if trio.current_time() - caught_up > _CATCH_UP_AFTER:
+                await self._catch_up()
+                caught_up = trio.current_time()
+            self._behind_since = caught_up
+            for late in self._take_late_actions(queue):
+                logger.warning(
+                    "answering action %r as busy: it would be answered more than %g s"
+                    " after it arrived (max_action_wait)",
+                    late.name,
+                    self.max_action_wait,
+                )
+                await self.send_action_result(late.id, False, BUSY_MESSAGE)
+            if not queue:
+                continue
+            _, action = queue.popleft()
+            self._last_hold = 0.0
+            try:
+                await self.handle_action(action)
+            except trio_websocket.ConnectionClosed:
+                pass  # the read loop sees it too and ends the connection
+            except Exception:
+                logger.exception("error while handling action %r; continuing", action.name)
+            # How long it held the loop: awaiting its answer's write is not counted.
+            self._handler_time = self._last_hold
+
+    def _take_late_actions(
+        self, queue: collections.deque[tuple[float, ActionRequested]]
+    ) -> list[ActionRequested]:
+        """Remove and return the queued actions that cannot be answered in time.
+
+        Forgotten ones (their connection is gone) are dropped without a word.
+        """
+        now = trio.current_time()
+        estimate = self._handler_time
+        if now - queue[0][0] + len(queue) * estimate <= self.max_action_wait:
+            return []  # the fast path: even the oldest at the back would be in time
+        kept: list[tuple[float, ActionRequested]] = []
+        late: list[ActionRequested] = []
+        for read_at, action in queue:
+            if not self.is_unanswered(action.id):
+                continue
+            if now - read_at + (len(kept) + 1) * estimate > self.max_action_wait:
+                late.append(action)
+            else:
+                kept.append((read_at, action))
+        queue.clear()
+        queue.extend(kept)
+        return late
+
+    async def _catch_up(self) -> None:
+        """Give the reading side scheduling rounds until it has taken in what arrived.
+
+        Caught up means: the read loop waits for a message and, for
+        ``_QUIET_ROUNDS`` rounds in a row, no byte and no message came in.  At
+        most ``_CATCH_UP_ROUNDS`` rounds (a flood never lets it go quiet).
+        """
+        quiet = 0
+        for _ in range(_CATCH_UP_ROUNDS):
+            heard = self._heard()
+            await trio.lowlevel.checkpoint()
+            if self._heard() != heard or not self._waiting_for_message:
+                quiet = 0
+                continue
+            quiet += 1
+            if quiet >= _QUIET_ROUNDS:
+                return
 
     # ------------------------------------------------------------ hooks
 
@@ -593,6 +730,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             finally:
                 self.connect(None)
                 self._handler_nursery = None
+                queue, self._action_queue = self._action_queue, None
+                if queue:
+                    queue.clear()  # never run: their connection is gone
                 self._first_attempt.set()
                 stale = self.forget_unanswered()
                 if stale:
@@ -641,6 +781,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             return
         except Exception:
             logger.exception("websocket_connect_successful raised; staying connected")
+        queue: collections.deque[tuple[float, ActionRequested]] = collections.deque()
+        self._action_queue = queue
+        nursery.start_soon(self._run_actions, queue)
         await self._read_loop()
 
     async def _restore_after_connect(self) -> None:

@@ -31,6 +31,7 @@ def test_load_scenario(name: str) -> None:
     assert outcome.never == 0
     assert outcome.twice == 0
     assert outcome.unexpected == 0
+    assert outcome.registered_twice == 0  # startup, then each action once per connection
     assert outcome.frames > 0
     if scenario.server == "flood":
         assert outcome.sent > 0
@@ -39,5 +40,11 @@ def test_load_scenario(name: str) -> None:
         assert outcome.connections == 1  # a busy game never drops its connection
     if scenario.server in ("refuse", "accept-close", "oversized", "silent"):
         assert outcome.attempts >= 2  # retried
+    if name == "frames-15mib":
+        # Over the 1 MiB default: refused from the frame header, never read in (the
+        # close code is tests/test_overload.py's; this server is busy sending).
+        assert outcome.once == 0
+        assert outcome.lost_on_drop == outcome.sent
+        assert outcome.rss_growth_mb < 15
     if name == "frozen-thawed":
         assert outcome.connections >= 2  # the freeze was detected, the thaw reconnected
