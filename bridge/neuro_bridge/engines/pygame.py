@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Final
@@ -82,6 +81,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_perf_counter: Final = time.perf_counter
 
 #: Seconds after which :meth:`PygameHost.wake` posts again although its last wake
 #: event was never reported consumed (the game swallowed it without
@@ -180,7 +181,7 @@ class PygameHost:
         """
         self._waiting = True
         try:
-            return self._woken.acquire(timeout=max(timeout, 0.0))
+            return self._woken.acquire(True, timeout if timeout > 0 else 0.0)
         finally:
             self._waiting = False
 
@@ -247,38 +248,38 @@ class PygameNeuro(NeuroGame):
                 :meth:`~neuro_bridge.game.NeuroGame.pump`.
 
         """
-        self._paced = True
-        now = time.perf_counter()
+        # An idle frame is the common case: it does as little as it can, because
+        # code run right after drawing or sleeping is slow (cold caches).  So no
+        # pump before sleeping unless the frame is already over or a window needs
+        # its clocks checked: trio's work wakes the sleep below at once anyway.
+        now = _perf_counter()
         previous = self._last_frame
-        period = 1.0 / fps if fps > 0 else 0.0
-        if previous is None or period == 0.0:
-            target = now + period if previous is None else now
+        self._paced = True
+        if fps > 0:
+            period = 1.0 / fps
+            if previous is None:
+                target = now + period
+            else:
+                target = previous + period
+                if target < now - period:  # far behind: start afresh
+                    target = now
         else:
-            target = previous + period
-            if target < now - period:  # far behind: start afresh
-                target = now
+            target = now
         self._last_frame = target
-        # Worked out before sleeping: code run right after a sleep is slow (cold
-        # caches), so an idle frame does as little as possible once it wakes.
-        full_frame = 0 if previous is None else math.floor((target - previous) * 1000)
-        if not self.runner.running:  # nothing to serve: sleep like clock.tick
-            self.pump()  # re-raises an error the run ended with, once
-            remaining = target - time.perf_counter()
-            if remaining > 0:
-                time.sleep(remaining)
-                return full_frame
-        else:
+        full_frame = 0 if previous is None else int((target - previous) * 1000)
+        remaining = target - now
+        if remaining <= 0 or self._windows:
             budget = self.pump_budget
-            self.pump(min(budget, target - now) if period else budget)
-            remaining = target - time.perf_counter()
-            while remaining > 0:
-                if not self.host.wait(remaining):
-                    return full_frame  # slept to the deadline: the frame is over
-                self.pump(min(budget, target - time.perf_counter()))
-                remaining = target - time.perf_counter()
-        if previous is None:
-            return 0
-        return math.floor((time.perf_counter() - previous) * 1000)
+            # Raises what the guest run ended with (once), as pump() does.
+            self.pump(min(budget, remaining) if fps > 0 else budget)
+            remaining = target - _perf_counter()
+        host = self.host
+        while remaining > 0:
+            if not host.wait(remaining):
+                return full_frame  # slept to the deadline: the frame is over
+            self.pump(min(self.pump_budget, target - _perf_counter()))
+            remaining = target - _perf_counter()
+        return 0 if previous is None else int((_perf_counter() - previous) * 1000)
 
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Swallow our wake events: return ``True`` if *event* is one.
