@@ -71,7 +71,12 @@ from neuro_bridge.api import (
     OutgoingKind,
     WebsocketMessage,
 )
-from neuro_bridge.component import DEFAULT_ACTION_TIMEOUT, AbstractNeuroAPIComponent
+from neuro_bridge.component import (
+    BUSY_MESSAGE,
+    DEFAULT_ACTION_TIMEOUT,
+    MAX_PENDING_ACTIONS,
+    AbstractNeuroAPIComponent,
+)
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -131,11 +136,6 @@ RECONNECT_INITIAL_DELAY: Final = 0.5
 RECONNECT_MAX_DELAY: Final = 10.0
 #: ``context``/``shutdown/ready`` frames kept while disconnected.
 OUTBOX_SIZE: Final = 256
-#: Actions awaiting their result (their handlers still running) beyond which a new
-#: action is answered at once with :data:`BUSY_MESSAGE` instead of waiting.
-MAX_PENDING_ACTIONS: Final = 64
-#: The failure sent for an action that arrives past :data:`MAX_PENDING_ACTIONS`.
-BUSY_MESSAGE: Final = "The game is busy with earlier actions; try again in a moment."
 #: Seconds a connection must stay open to count as a success for the backoff; one
 #: that ends sooner (a server that accepts and drops) counts as a failed attempt.
 STABLE_CONNECTION_TIME: Final = 10.0
