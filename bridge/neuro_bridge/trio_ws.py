@@ -307,7 +307,10 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
 
     Add it to a manager, then ``await manager.raise_event(Event("connect", url))``
     (``url`` may be ``None`` or ``""`` for :func:`default_url`).  It binds its own
-    ``"connect"`` handler, :meth:`handle_connect`, when added.
+    ``"connect"`` handler, :meth:`handle_connect`, when added.  That handler calls
+    :meth:`read_message` in a loop; call it yourself only when you manage the
+    connection (it then also raises ``trio_websocket.ConnectionClosed`` when the
+    connection is lost).
 
     Args:
         component_name: The libcomponent component name.
@@ -422,27 +425,6 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         """Bind :meth:`handle_connect` to ``"connect"`` (and the component's events)."""
         super().bind_handlers()
         self.register_handler("connect", self.handle_connect)
-
-    async def read_message(self) -> None:
-        """Read one message from Neuro and process it.
-
-        Handles ``action`` (validated and answered once, see
-        :mod:`neuro_bridge.component`), ``actions/reregister_all``,
-        ``shutdown/graceful``, ``shutdown/immediate``, the startup acknowledgement,
-        ``speech_finished`` and unknown commands (logged).  :meth:`handle_connect`
-        calls it in a loop; call it yourself only when you manage the connection.
-
-        Raises:
-            ValueError: An ``action`` with missing keys in its data
-                (:class:`~neuro_bridge.api.ActionMessageError`), already answered
-                by :meth:`handle_invalid_action`.  Unknown extra keys are logged
-                and ignored -- a deliberate difference from the published page.
-            TypeError: An ``action`` key of the wrong type
-                (:class:`~neuro_bridge.api.ActionMessageTypeError`), likewise
-                answered.
-            trio_websocket.ConnectionClosed: The connection was lost.
-        """
-        await super().read_message()
 
     async def handle_action(self, action: ActionRequested) -> None:
         """Handle an ``action``: answered once, late if need be, never dropped.
