@@ -236,6 +236,22 @@ def test_reregister_all_lets_the_game_send_its_force_again() -> None:
     assert checker.findings == []
 
 
+def test_the_force_answering_reregister_all_may_cross_an_action() -> None:
+    # A test server asks for everything as the game connects; the game's own
+    # restoration arrives, Neuro picks one of its forced actions, and the game's
+    # answer to the request (register, the same force) crosses that pick on the
+    # wire: not the game's fault.
+    checker = ConformanceChecker(result_timeout=1.0)
+    checker.neuro_sent(NeuroCommands.reregister_all(), 0.0)
+    feed(START, REGISTER, GAME.force_actions(query="one", action_names=["move"]), checker=checker)
+    checker.neuro_sent(NeuroCommands.action("a", "move", '{"x": 1}'), 0.0)
+    feed(REGISTER, GAME.force_actions(query="one", action_names=["move"]), checker=checker)
+    assert checker.findings == []
+    # Only the one answer: the same force again before the result is flagged.
+    feed(GAME.force_actions(query="one", action_names=["move"]), checker=checker)
+    assert rule_ids(checker) == [conformance.FORCE_AWAITING_RESULT]
+
+
 def test_every_rule_is_covered_and_documented() -> None:
     covered = set(BROKEN) | {
         conformance.RESULT_MISSING,

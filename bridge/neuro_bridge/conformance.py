@@ -33,7 +33,8 @@ that legitimate behaviour is never flagged:
   act on it), not a second force.
 * A force sent while an action Neuro sent *for the force in flight* awaits its
   result is flagged: the game must answer first (an unforced action crossing a force
-  on the wire is not).
+  on the wire is not, nor is the first force after ``actions/reregister_all``, which
+  answers that request and may cross an action Neuro sent after it).
 * An action id Neuro sent twice may be answered once or twice.
 
 The records the rules keep (:class:`Finding`, :class:`ForceRecord`,
@@ -365,6 +366,8 @@ class _Pending:
     answers: int = 0
     expired: bool = False
     forced: bool = False
+    #: How many actions/reregister_all Neuro had sent before this action.
+    reregisters: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -414,6 +417,10 @@ class ConformanceChecker:
         self.findings: list[Finding] = []
         self._frames = 0
         self._forces = 0
+        # actions/reregister_all requests Neuro sent, and whether the game's force
+        # answering the latest one is still to come (see _check_force).
+        self._reregisters = 0
+        self._reregister_open = False
         self._pending: dict[str, _Pending] = {}
 
     @property
@@ -442,6 +449,8 @@ class ConformanceChecker:
             return
         if message.get("command") == NeuroCommandKind.REREGISTER_ALL:
             self.ledger.end_force()  # Neuro lost her state: the game sends the force again
+            self._reregisters += 1
+            self._reregister_open = True
             return
         if message.get("command") != NeuroCommandKind.ACTION:
             return
@@ -458,7 +467,9 @@ class ConformanceChecker:
         self.ledger.action_sent(action_id, name)
         pending = self._pending.get(action_id)
         if pending is None:
-            self._pending[action_id] = _Pending(name, now + self.result_timeout, forced=forced)
+            self._pending[action_id] = _Pending(
+                name, now + self.result_timeout, forced=forced, reregisters=self._reregisters
+            )
         else:
             pending.sends += 1
             if pending.answers == 0 and not pending.expired:
@@ -556,18 +567,27 @@ class ConformanceChecker:
         unknown = self.ledger.unknown_names(names)
         if unknown:
             self._add(FORCE_UNREGISTERED, f"actions/force names unregistered actions {unknown}")
-        awaiting = [p.name for p in self._pending.values() if p.forced and self._waiting(p)]
-        if awaiting:
-            self._add(
-                FORCE_AWAITING_RESULT,
-                f"actions/force for {names} while the forced action {awaiting[0]!r}"
-                " still awaits its result",
-            )
+        awaiting = [p for p in self._pending.values() if p.forced and self._waiting(p)]
         resent = (
             self.force is not None
             and set(self.force.action_names) == set(names)
             and self.force.query == event.query
         )
+        if (
+            resent
+            and self._reregister_open
+            and all(p.reregisters == self._reregisters for p in awaiting)
+        ):
+            # The game's answer to actions/reregister_all (the force sent again)
+            # crossed, on the wire, actions Neuro sent after that request.
+            self._reregister_open = False
+            awaiting = []
+        if awaiting:
+            self._add(
+                FORCE_AWAITING_RESULT,
+                f"actions/force for {names} while the forced action {awaiting[0].name!r}"
+                " still awaits its result",
+            )
         if self.force is not None and not resent:
             self._add(
                 FORCE_IN_FLIGHT,
