@@ -2,6 +2,7 @@ from typing import Any
 
 class Context:
     current: Any
+    scene_lists: Any
 
 class JumpException(Exception): ...
 class CallException(Exception): ...

@@ -50,7 +50,7 @@ def check_played(transcript: RecordingTranscript) -> None:
         assert following, transcript.text()
         assert following[0].startswith(REACTIONS[data["choice"]]), transcript.text()
     [(index, data)] = transcript.actions("enter_text")
-    name = "".join(c for c in data["text"] if c not in "{}").strip()[:12].strip() or "Oolong"
+    name = "".join(c for c in data["text"] if c not in "{}[]").strip()[:12].strip() or "Oolong"
     assert f"Marigold: {name}? What a lovely name." in transcript.contexts(index), transcript.text()
     [(index, data)] = transcript.actions("add_sugar")
     assert transcript.contexts(index)[0].startswith(f"Marigold: {data['cubes']} sugar cubes.")

@@ -182,3 +182,101 @@ async def test_a_phone_during_a_menu_suspends_it(
 
 def choices(session: MockSession) -> list[str]:
     return list(session.registered_actions["choose"].schema["properties"]["choice"]["enum"])
+
+
+NAME_ENTRY = """\
+default player_name = ""
+
+screen name_entry():
+    vbox:
+        align (0.5, 0.5)
+        text "What is your name?"
+        input value VariableInputValue("player_name") length 12
+        textbutton "OK" action Return(True)
+        textbutton "Quit" action Quit(confirm=False)
+
+label start:
+    "A form to fill in."
+    call screen name_entry
+    "Hello, [player_name]!"
+    $ renpy.quit()
+"""
+
+
+async def test_a_name_entry_screen(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
+    """An ``input`` inside a called screen: she types first, then gets its buttons
+    (never Quit)."""
+    source = write_vn(tmp_path / "source", NAME_ENTRY)
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "name", renpy_bundle)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(120):
+                session = await mock.wait_for_game()
+                force = await session.wait_for_force()
+                assert force.action_names == ("enter_text",)
+                schema = session.registered_actions["enter_text"].schema
+                assert schema["properties"]["text"]["maxLength"] == 12
+                result = await session.expect_result(
+                    await session.force("enter_text", {"text": "Neuro{sama}"})
+                )
+                assert result.success, result
+                force = await session.wait_for_force()
+                assert force.action_names == ("click",)
+                offered = session.registered_actions["click"].schema["properties"]["choice"]
+                assert offered["enum"] == ["OK"]
+                await answer(session, "OK")
+                status = await run.wait(60)
+        assert status == 0, run.describe()
+    assert "Hello, Neurosama!" in transcript.contexts(), transcript.text()
+    mock.assert_conforms()
+
+
+CONFIRM = """\
+screen confirm(message, yes_action, no_action):
+    modal True
+    zorder 200
+    vbox:
+        align (0.5, 0.5)
+        text message
+        textbutton "Yes" action yes_action
+        textbutton "No" action no_action
+
+screen door():
+    vbox:
+        align (0.5, 0.5)
+        textbutton "Stay" action Return("stayed")
+        textbutton "Leave" action Confirm("Really leave?", yes=Return("left"))
+
+label start:
+    "A door."
+    call screen door
+    "You [_return]."
+    $ renpy.quit()
+"""
+
+
+async def test_a_confirm_overlay_is_offered(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    """A modal confirmation above the called screen: its buttons are offered, not
+    the ones beneath it."""
+    source = write_vn(tmp_path / "source", CONFIRM)
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "door", renpy_bundle)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(120):
+                session = await mock.wait_for_game()
+                await session.wait_for_force()
+                assert clicks(session) == ["Stay", "Leave"]
+                await answer(session, "Leave")
+                await session.wait_for_force()
+                assert clicks(session) == ["Yes", "No"]
+                await answer(session, "Yes")
+                status = await run.wait(60)
+        assert status == 0, run.describe()
+    assert "You left." in transcript.contexts(), transcript.text()
+    mock.assert_conforms()
+
+
+def clicks(session: MockSession) -> list[str]:
+    return list(session.registered_actions["click"].schema["properties"]["choice"]["enum"])

@@ -305,6 +305,8 @@ class _Window:
         self.apply: Callable[[], None] | None = None
         #: The captions last offered (screens), to notice when the screen changes.
         self.signature: tuple[str, ...] | None = None
+        #: Neuro has typed into the screen's text field (screens): its buttons are next.
+        self.typed = False
         #: Set while a nested context (a phone, a replay) asks something else:
         #: its offer is withdrawn and made again once its context is back.
         self.suspended = False
@@ -798,10 +800,18 @@ class RenpyNeuro:
         names, are left out; on the main menu with ``neuro.main_menu = "story"``
         only the buttons that start or continue the story are kept.  Empty
         while the screen is not shown (a screen the person opened hides it).
+        A modal screen shown above it (a confirmation) is read instead: clicks
+        would not reach the screen beneath.
         """
         shown = renpy.exports.get_screen(window.screen) if window.screen else None
         if shown is None:
             return []
+        above = _modal_above(shown)
+        if above is not None:
+            shown = above
+        story_only = (
+            above is None and window.screen == "main_menu" and self.settings["main_menu"] == "story"
+        )
         buttons: list[Any] = []
 
         def visit(displayable: Any) -> None:
@@ -813,7 +823,6 @@ class RenpyNeuro:
             kinds = _action_kinds(clicked)
             if kinds & self.settings["deny"]:
                 return
-            story_only = window.screen == "main_menu" and self.settings["main_menu"] == "story"
             if story_only and not kinds & STORY_ACTIONS:
                 return
             buttons.append(displayable)
@@ -833,8 +842,11 @@ class RenpyNeuro:
         (a screen the person opened covers it, or it is back), the old offer is
         withdrawn and the new one made.
         """
-        offer = self._screen_buttons(window)
-        signature = tuple(caption for caption, _ in offer)
+        field = None
+        if not window.typed and self.settings["inputs"]:
+            field = self._screen_input(window)
+        offer = [] if field is not None else self._screen_buttons(window)
+        signature = ("\0input",) if field is not None else tuple(c for c, _ in offer)
         if window.offered and signature == window.signature:
             return
         window.signature = signature
@@ -844,6 +856,10 @@ class RenpyNeuro:
             self.api.withdraw_force(window)
         window.offered = False
         window.force = None
+        if field is not None:
+            self._offer_screen_input(window, field)
+            return
+        window.action_name = self.settings["screen_action"]
         if not offer:
             return
         by_caption = dict(offer)
@@ -868,6 +884,55 @@ class RenpyNeuro:
 
         self._offer(window, action, self._query(action.description), click)
 
+    def _screen_input(self, window: _Window) -> Any | None:
+        """Return the text field (``input`` displayable) of the window's screen, or None."""
+        shown = renpy.exports.get_screen(window.screen) if window.screen else None
+        if shown is None:
+            return None
+        fields: list[Any] = []
+
+        def visit(displayable: Any) -> None:
+            if isinstance(displayable, renpy.display.behavior.Input):
+                fields.append(displayable)
+
+        shown.visit_all(visit)
+        editable = [field for field in fields if getattr(field, "editable", False)]
+        return (editable or fields or [None])[0]
+
+    def _offer_screen_input(self, window: _Window, field: Any) -> None:
+        """Offer the screen's text field as ``enter_text``; the buttons come after it."""
+        length = getattr(field, "length", None)
+        action = _text_action(
+            self.settings["input_action"], "Type what the screen asks for.", length
+        )
+        allow, exclude = getattr(field, "allow", None), getattr(field, "exclude", None)
+        window.action_name = action.name
+
+        def enter(window: _Window, data: Mapping[str, Any]) -> ActionResult:
+            text = _typable(str(data["text"]), allow, exclude, length)
+            if not text:
+                return ActionResult(False, "None of those characters can be typed here.")
+
+            def run() -> None:
+                window.typed = True
+                window.offered = False  # the screen's buttons come next
+                current = self._screen_input(window) or field
+                current.update_text(text, current.editable)
+                if current.value is not None:
+                    value = current.value.enter()
+                elif not current.changed:
+                    value = text
+                else:
+                    value = None
+                if value is not None:
+                    window.end_with(value)()
+                renpy.exports.restart_interaction()
+
+            window.apply = run
+            return ActionResult(True, f"Typed {text!r}.")
+
+        self._offer(window, action, self._query(action.description), enter)
+
     # ------------------------------------------------------------ input
 
     def input_window(
@@ -880,24 +945,13 @@ class RenpyNeuro:
             return None
         options = _input_options(args, kwargs)
         length = options["length"]
-        text_schema: dict[str, Any] = {"type": "string", "minLength": 1}
-        if isinstance(length, int) and length > 0:
-            text_schema["maxLength"] = length
-        action = Action(
-            self.settings["input_action"],
-            "Type the text the game asks for.",
-            {"type": "object", "properties": {"text": text_schema}, "required": ["text"]},
+        action = _text_action(
+            self.settings["input_action"], "Type the text the game asks for.", length
         )
         allow, exclude = options["allow"], options["exclude"]
 
         def enter(window: _Window, data: Mapping[str, Any]) -> ActionResult:
-            text = "".join(
-                c
-                for c in str(data["text"])
-                if (not allow or c in allow) and (not exclude or c not in exclude)
-            ).strip()
-            if isinstance(length, int) and length > 0:
-                text = text[:length]
+            text = _typable(str(data["text"]), allow, exclude, length)
             if not text:
                 return ActionResult(False, "None of those characters can be typed here.")
             window.apply = window.end_with(text)
@@ -925,6 +979,25 @@ def _voice_playing() -> bool:
         return bool(renpy.audio.music.get_playing(channel="voice"))
     except Exception:  # no voice channel, or no audio
         return False
+
+
+def _modal_above(shown: Any) -> Any | None:
+    """Return the topmost modal screen drawn above the screen *shown*, or None."""
+    try:
+        entries = list(renpy.game.context().scene_lists.layers.get("screens", ()))
+    except Exception:  # another Ren'Py's layout of the scene lists: read the screen itself
+        return None
+    above = None
+    seen = False
+    for entry in entries:
+        displayable = getattr(entry, "displayable", None)
+        if displayable is shown:
+            seen = True
+            continue
+        modal = getattr(displayable, "modal", False)
+        if seen and modal and not callable(modal) and hasattr(displayable, "visit_all"):
+            above = displayable
+    return above
 
 
 def _choice_action(name: str, description: str, captions: Sequence[str]) -> Action:
@@ -962,6 +1035,36 @@ def _action_kinds(action: Any) -> frozenset[str]:
         if preferences is not None and target is preferences:
             kinds.add("preferences")
     return frozenset(kinds)
+
+
+def _text_action(name: str, description: str, length: object) -> Action:
+    """Return an action whose data is the text to type: ``{"text": "..."}``."""
+    text_schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if isinstance(length, int) and length > 0:
+        text_schema["maxLength"] = length
+    return Action(
+        name,
+        description,
+        {"type": "object", "properties": {"text": text_schema}, "required": ["text"]},
+    )
+
+
+#: Never typed for Neuro: text tags and interpolation would break where the text is shown.
+_UNTYPABLE: Final = "{}[]"
+
+
+def _typable(text: str, allow: object, exclude: object, length: object) -> str:
+    """Return what of *text* an input with *allow*, *exclude* and *length* would take."""
+    kept = "".join(
+        c
+        for c in text
+        if c not in _UNTYPABLE
+        and (not allow or c in str(allow))
+        and (not exclude or c not in str(exclude))
+    ).strip()
+    if isinstance(length, int) and length > 0:
+        kept = kept[:length].strip()
+    return kept
 
 
 def _input_options(args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:

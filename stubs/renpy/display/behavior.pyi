@@ -6,3 +6,12 @@ class Button:
     def _tts_all(self) -> str: ...
 
 def is_sensitive(clicked: Any) -> bool: ...
+
+class Input:
+    length: Any
+    allow: Any
+    exclude: Any
+    editable: bool
+    value: Any
+    changed: Any
+    def update_text(self, new_content: str, editable: bool, check_size: bool = ...) -> None: ...
