@@ -280,3 +280,49 @@ async def test_a_confirm_overlay_is_offered(
 
 def clicks(session: MockSession) -> list[str]:
     return list(session.registered_actions["click"].schema["properties"]["choice"]["enum"])
+
+
+MAP = """\
+screen map():
+    hbox:
+        align (0.5, 0.5)
+        spacing 20
+        imagebutton idle Solid("#a00", xysize=(80, 80)):
+            action Return("the kitchen")
+            tooltip "The kitchen"
+        imagebutton idle Solid("#0a0", xysize=(80, 80)) action Jump("garden")
+        imagebutton idle Solid("#00a", xysize=(80, 80)) action Jump("garden")
+        imagebutton idle Solid("#aa0", xysize=(80, 80)) action NullAction()
+
+label start:
+    "A map."
+    call screen map
+    "You go to [_return]."
+    $ renpy.quit()
+
+label garden:
+    "The garden."
+    $ renpy.quit()
+"""
+
+
+async def test_buttons_without_text(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
+    """Image buttons read as their tooltip, else what they do, else their place; never
+    two alike."""
+    source = write_vn(tmp_path / "source", MAP)
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "map", renpy_bundle)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(120):
+                session = await mock.wait_for_game()
+                await session.wait_for_force()
+                assert clicks(session) == [
+                    "The kitchen",
+                    "Go to garden",
+                    "Go to garden (2)",
+                    "Button 4",
+                ]
+                await answer(session, "The kitchen")
+                status = await run.wait(60)
+        assert status == 0, run.describe()
+    assert "You go to the kitchen." in transcript.contexts(), transcript.text()

@@ -828,10 +828,7 @@ class RenpyNeuro:
             buttons.append(displayable)
 
         shown.visit_all(visit)
-        captions = _unique(
-            plain_text(renpy_compat.button_text(button), substitute=False) or f"Button {number}"
-            for number, button in enumerate(buttons, 1)
-        )
+        captions = _unique(_caption(button, number) for number, button in enumerate(buttons, 1))
         return list(zip(captions, buttons))
 
     def _offer_screen(self, window: _Window) -> None:
@@ -979,6 +976,50 @@ def _voice_playing() -> bool:
         return bool(renpy.audio.music.get_playing(channel="voice"))
     except Exception:  # no voice channel, or no audio
         return False
+
+
+def _caption(button: Any, number: int) -> str:
+    """Return what Neuro reads for *button*.
+
+    Its text (or ``alt``), else its tooltip, else what its action does, else
+    its place among the buttons (``Button 3``).
+    """
+    text = plain_text(renpy_compat.button_text(button), substitute=False)
+    if text:
+        return text
+    tooltip = getattr(button, "_get_tooltip", None)
+    try:
+        tip = tooltip() if callable(tooltip) else None
+    except Exception:  # a tooltip that cannot be read here
+        tip = None
+    if isinstance(tip, str) and plain_text(tip):
+        return plain_text(tip)
+    return _describe_action(button.clicked) or f"Button {number}"
+
+
+#: What an action's attribute tells about where it leads, by action class.
+_ACTION_TARGETS: Final = {
+    "Jump": ("Go to", "label"),
+    "Call": ("Go to", "label"),
+    "Show": ("Show", "screen"),
+    "ShowTransient": ("Show", "screen"),
+    "Return": ("Choose", "value"),
+    "Start": ("Start", "label"),
+}
+
+
+def _describe_action(action: Any) -> str:
+    """Describe what *action* (or the first of a list) does, from its class: ``Go to garden``."""
+    while isinstance(action, (list, tuple)) and action:
+        action = action[0]
+    kind = type(action).__name__
+    if kind not in _ACTION_TARGETS:
+        return ""
+    verb, attribute = _ACTION_TARGETS[kind]
+    target = getattr(action, attribute, None)
+    if target is None or (isinstance(target, (bool, int, float)) and kind != "Return"):
+        return verb
+    return f"{verb} {plain_text(str(target), substitute=False)}".strip()
 
 
 def _modal_above(shown: Any) -> Any | None:
