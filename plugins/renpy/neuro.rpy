@@ -54,6 +54,11 @@ init -500 python in neuro:
     # The name of the action that advances dialogue in "neuro" mode.
     advance_action = "advance"
 
+    # With dialogue_silent = False, wait up to this many seconds for Neuro's
+    # speech_finished before auto-advancing past a line she reads aloud
+    # (0: do not wait).
+    wait_for_speech = 0.0
+
     # Offer the buttons of screens the game waits on (`call screen`, and the
     # main menu) to Neuro; her pick clicks the button.
     screens = True

@@ -7,12 +7,22 @@ untimed pause forever, the timed one for ten minutes.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
 import trio
 
-from tests.engines.renpy_harness import copy_game, explained, running_game, stand_in, write_vn
+from neuro_bridge.mock import GameDisconnectedError
+from neuro_bridge.protocol import NeuroCommands
+from tests.engines.renpy_harness import (
+    FAST,
+    copy_game,
+    explained,
+    running_game,
+    stand_in,
+    write_vn,
+)
 from tests.engines.test_renpy_scenarios import answer, play_to_the_end
 
 if TYPE_CHECKING:
@@ -20,6 +30,7 @@ if TYPE_CHECKING:
 
     from neuro_bridge.mock import MockSession
     from tests.engines.engines import Engine
+    from tests.engines.renpy_harness import GameRun
 
 pytestmark = pytest.mark.slow
 
@@ -326,3 +337,45 @@ async def test_buttons_without_text(renpy: Engine, renpy_bundle: Path, tmp_path:
                 status = await run.wait(60)
         assert status == 0, run.describe()
     assert "You go to the kitchen." in transcript.contexts(), transcript.text()
+
+
+SPOKEN = """\
+define e = Character("Eve")
+
+label start:
+    e "One."
+    e "Two."
+    e "Three."
+    $ renpy.quit()
+"""
+
+
+async def test_waits_for_her_speech(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
+    """Lines she reads aloud wait for her ``speech_finished`` (capped at 30 s here)."""
+    source = write_vn(tmp_path / "source", SPOKEN)
+    extra = FAST + "define neuro.dialogue_silent = False\ndefine neuro.wait_for_speech = 30.0\n"
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "spoken", renpy_bundle, extra=extra)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(90):
+                session = await mock.wait_for_game()
+                await session.wait_for_command("context")
+                await trio.sleep(2.0)
+                held = transcript.contexts()
+                assert len(held) == 1, held  # the game waits for her
+                while not ended(run):
+                    count = len(transcript.contexts())
+                    with contextlib.suppress(GameDisconnectedError):  # the game has ended
+                        await session.send(NeuroCommands.speech_finished(True))
+                    with trio.move_on_after(5):
+                        while len(transcript.contexts()) == count and not ended(run):
+                            await trio.sleep(0.05)
+                status = await run.wait(30)
+        assert status == 0, run.describe()
+    # On 8.3 the first line may be shown before she is connected: "The story so far".
+    lines = [text.splitlines()[-1] for text in transcript.contexts()]
+    assert lines == ["Eve: One.", "Eve: Two.", "Eve: Three."], transcript.text()
+
+
+def ended(run: GameRun) -> bool:
+    return run.process.returncode is not None

@@ -46,7 +46,7 @@ import renpy
 import renpy.display.core
 from renpy.display.core import EndInteraction
 
-from neuro_bridge.component import ActionResult
+from neuro_bridge.component import SPEECH_FINISHED_EVENT, ActionResult
 from neuro_bridge.engines import renpy_compat
 from neuro_bridge.game import CommandQueueFullError, NeuroGame, OutboxFullError
 from neuro_bridge.protocol import (
@@ -134,6 +134,7 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "advance_delay": 2.0,
     "advance_per_character": 0.04,
     "advance_action": "advance",
+    "wait_for_speech": 0.0,
     "screens": True,
     "screen_action": "click",
     "main_menu": "story",
@@ -370,6 +371,9 @@ class RenpyNeuro:
         # fully shown (None: not yet).
         self._advance_key: tuple[object, ...] | None = None
         self._shown_at: float | None = None
+        # When Neuro was last given a line to read aloud, until her
+        # speech_finished (see the wait_for_speech setting).
+        self._speaking_since: float | None = None
         self._started = False
         #: Set when one of the plugin's callbacks raised: it is off for the session.
         self.failed = False
@@ -381,6 +385,7 @@ class RenpyNeuro:
         if self._started or not self.settings["enabled"]:
             return
         self._started = True
+        self.api.on(SPEECH_FINISHED_EVENT, self._speech_finished)
         if self.settings["advance"] == "neuro":
             self.api.add_action(
                 Action(self.settings["advance_action"], "Continue to the next line of dialogue."),
@@ -521,6 +526,20 @@ class RenpyNeuro:
             self.api.send_context(message, silent)
         except (OutboxFullError, CommandQueueFullError):  # she just left
             self.unsent.append((message, silent))
+        else:
+            if not silent:
+                self._speaking_since = time.monotonic()
+
+    def _speech_finished(self, event: Any) -> None:
+        """``speech_finished`` from Neuro: the line she read aloud is done."""
+        if getattr(event, "is_final", True) or getattr(event, "cancelled", False):
+            self._speaking_since = None
+
+    def _speaking(self, now: float) -> bool:
+        """Whether auto-advance waits for Neuro to finish reading aloud (capped)."""
+        cap: float = self.settings["wait_for_speech"]
+        since = self._speaking_since
+        return cap > 0 and since is not None and now - since < cap
 
     def _can_send(self) -> bool:
         return self._started and self.api.connected and not renpy.config.skipping
@@ -542,6 +561,8 @@ class RenpyNeuro:
         except (OutboxFullError, CommandQueueFullError):
             return
         self.unsent.clear()
+        if not silent:
+            self._speaking_since = time.monotonic()
 
     def _waiting_on(self) -> tuple[object, ...] | None:
         """Return what the game waits on that a click would dismiss, or None.
@@ -581,7 +602,7 @@ class RenpyNeuro:
             self._shown_at = None
         if waiting is None:
             return
-        if not _fully_shown() or _voice_playing():
+        if not _fully_shown() or _voice_playing() or self._speaking(now):
             self._shown_at = None
             return
         if self._shown_at is None:
