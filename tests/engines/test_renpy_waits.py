@@ -379,3 +379,46 @@ async def test_waits_for_her_speech(renpy: Engine, renpy_bundle: Path, tmp_path:
 
 def ended(run: GameRun) -> bool:
     return run.process.returncode is not None
+
+
+TIMED = """\
+screen countdown():
+    timer 30.0 action Jump("too_late")
+
+label start:
+    "Quick!"
+    show screen countdown
+    menu:
+        "Duck.":
+            hide screen countdown
+            "You duck."
+        "Jump.":
+            hide screen countdown
+            "You jump."
+    $ renpy.quit()
+
+label too_late:
+    "Too late."
+    $ renpy.quit()
+"""
+
+
+async def test_a_timed_choice_says_how_long(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    """A menu shown with a countdown screen (a one-shot ``timer``): the force that
+    counts says how long she has."""
+    source = write_vn(tmp_path / "source", TIMED)
+    query = "Quick! (You have 30 seconds to choose.)"
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "timed", renpy_bundle)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(60):
+                session = await mock.wait_for_game()
+                while (await session.wait_for_force()).query != query:
+                    await trio.sleep(0.05)
+                await answer(session, "Duck.")
+                status = await run.wait(30)
+        assert status == 0, run.describe()
+    assert "You duck." in transcript.contexts(), transcript.text()
+    mock.assert_conforms()

@@ -306,6 +306,8 @@ class _Window:
         self.apply: Callable[[], None] | None = None
         #: The captions last offered (screens), to notice when the screen changes.
         self.signature: tuple[str, ...] | None = None
+        #: The deadline of a timed choice, in seconds (menus; None: not looked for yet).
+        self.timed: float | None = None
         #: Neuro has typed into the screen's text field (screens): its buttons are next.
         self.typed = False
         #: Set while a nested context (a phone, a replay) asks something else:
@@ -466,6 +468,8 @@ class RenpyNeuro:
                 apply()
             elif window.screen is not None:
                 self._offer_screen(window)
+            elif window.timed is None:
+                self._note_deadline(window)
         elif window is None and self._started and self.settings["screens"]:
             self._offer_main_menu()
         if self.settings["advance"] == "auto":
@@ -748,6 +752,28 @@ class RenpyNeuro:
             self.api.remove_action(window.action_name)
         if window.offered:
             self.api.withdraw_force(window)
+
+    def _note_deadline(self, window: _Window) -> None:
+        """Tell Neuro how long she has, once the menu is on screen with a ``timer``.
+
+        The screens shown with a menu (a countdown) are only built when its
+        interaction starts, after its force went out: when one holds a one-shot
+        timer, the force is made again with the time in its query.
+        """
+        window.timed = _deadline()
+        if not window.timed or window.won or window.offer_args is None:
+            return
+        if window.action_name != self.settings["menu_action"]:
+            return
+        action, query, handler, state = window.offer_args
+        self.api.withdraw_force(window)
+        self._offer(
+            window,
+            action,
+            f"{query} (You have {window.timed:g} seconds to choose.)",
+            handler,
+            state=state,
+        )
 
     def _query(self, default: str) -> str:
         """Return the last line of dialogue (what the game just asked), else *default*."""
@@ -1041,6 +1067,24 @@ def _describe_action(action: Any) -> str:
     if target is None or (isinstance(target, (bool, int, float)) and kind != "Return"):
         return verb
     return f"{verb} {plain_text(str(target), substitute=False)}".strip()
+
+
+def _deadline() -> float:
+    """Return the shortest one-shot ``timer`` on a shown screen (a timed choice), or 0."""
+    delays: list[float] = []
+
+    def visit(displayable: Any) -> None:
+        if isinstance(displayable, renpy.display.behavior.Timer) and not displayable.repeat:
+            delays.append(float(displayable.delay))
+
+    try:
+        for entry in renpy.game.context().scene_lists.layers.get("screens", ()):
+            visit_all = getattr(getattr(entry, "displayable", None), "visit_all", None)
+            if callable(visit_all):
+                visit_all(visit)
+    except Exception:  # another Ren'Py's layout of the scene lists: no deadline known
+        logger.debug("could not look for timers", exc_info=True)
+    return min(delays, default=0.0)
 
 
 def _modal_above(shown: Any) -> Any | None:

@@ -15,3 +15,7 @@ class Input:
     value: Any
     changed: Any
     def update_text(self, new_content: str, editable: bool, check_size: bool = ...) -> None: ...
+
+class Timer:
+    delay: float
+    repeat: bool
