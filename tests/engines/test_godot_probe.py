@@ -216,6 +216,27 @@ async def test_a_window_ends_with_its_owner_and_freed_handlers_are_unregistered(
     assert [r.success for r in session.results] == [True]
 
 
+async def test_a_window_ends_with_its_owners_scene(probe: tuple[Engine, Path]) -> None:
+    """The scene that owns a forced window is changed for another: the window ends with
+    it (its action unregistered, its force given up), and the new scene's force goes
+    out."""
+    mock = MockNeuro(config())
+    with trio.fail_after(SCENARIO):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(mock.serve)
+            run = await start_probe(nursery, probe, mock.url, "scene")
+            session = await mock.wait_for_game()
+            await force_in_flight(session, "Next")
+            assert "scene_pick" not in session.registered_actions
+            await session.force("next_pick")
+            output = await finish(run, mock)
+    assert mock.findings == [], mock.summary()
+    assert "[probe] next scene" in output, output
+    assert forces_sent(session) == ["Scene", "Next"]
+    unregistered = [m.data for m in session.messages if m.command == "actions/unregister"]
+    assert unregistered[0] == {"action_names": ["scene_pick"]}
+
+
 async def test_a_paused_game_with_time_scale_zero_reconnects(
     probe: tuple[Engine, Path],
 ) -> None:

@@ -61,6 +61,8 @@ func _on_connected(_url: String) -> void:
 				_force_one_neuro_loses()
 			"owner":
 				_open_a_level_window()
+			"scene":
+				_open_a_window_owned_by_this_scene()
 			"pause":
 				_pause_everything()
 			"wire":
@@ -147,6 +149,22 @@ func _after_the_level(reason: NeuroBridgeActionWindow.EndReason) -> void:
 	window.add_action("after_pick", "Pick.", {}, accept_and_finish)
 	window.force_after(0.0, "After")
 	NeuroBridge.open_window(window, self)
+
+
+# --------------------------------------------------------------------------- scene
+
+
+func _open_a_window_owned_by_this_scene() -> void:
+	var window: NeuroBridgeActionWindow = NeuroBridgeActionWindow.new()
+	window.add_action("scene_pick", "Pick.", {}, accept)
+	window.force_after(0.0, "Scene")
+	window.forced.connect(_change_scene, CONNECT_ONE_SHOT)
+	NeuroBridge.open_window(window, self)
+
+
+func _change_scene() -> void:
+	say("changing the scene")
+	get_tree().change_scene_to_file.call_deferred("res://next_scene.tscn")
 
 
 # --------------------------------------------------------------------------- pause
