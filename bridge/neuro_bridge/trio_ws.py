@@ -37,8 +37,9 @@ connection open until :meth:`TrioNeuroAPIComponent.stop`:
 * **Under load** every action with an id gets exactly one answer, and in time.
   Reading never waits for handlers: actions read are queued and handled in order
   by a task of their own, so a close or a flood is seen while a handler runs.  An
-  action is answered ``success: false`` with :data:`BUSY_MESSAGE` -- Neuro may
-  retry -- at once when :data:`MAX_PENDING_ACTIONS` actions already await their
+  action is answered ``success: false`` with
+  :data:`~neuro_bridge.component.BUSY_MESSAGE` -- Neuro may retry -- at once when
+  :data:`~neuro_bridge.component.MAX_PENDING_ACTIONS` actions already await their
   result, and instead of being run when it waited longer than
   :data:`MAX_ACTION_WAIT` seconds for its turn (behind handlers that block).
   Actions of a connection that is gone are dropped, never run.
@@ -141,7 +142,8 @@ OUTBOX_SIZE: Final = 256
 STABLE_CONNECTION_TIME: Final = 10.0
 #: Seconds within which an action read is answered: one that cannot be -- it waited
 #: that long behind handlers that block the loop, or would, judging by how long the
-#: last handler held it -- is answered with :data:`BUSY_MESSAGE` instead of run.
+#: last handler held it -- is answered with
+#: :data:`~neuro_bridge.component.BUSY_MESSAGE` instead of run.
 MAX_ACTION_WAIT: Final = 1.0
 #: Seconds the action task may spend in handlers before it lets the reading side
 #: take in what arrived meanwhile (a close, more actions to answer busy).
@@ -433,8 +435,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         """Handle an ``action``: answered once, late if need be, never dropped.
 
         When ``max_pending_actions`` earlier actions still await their result, the
-        new one is answered at once with ``success=False`` and :data:`BUSY_MESSAGE`
-        (Neuro may retry) rather than left waiting.  Otherwise see
+        new one is answered at once with ``success=False`` and
+        :data:`~neuro_bridge.component.BUSY_MESSAGE` (Neuro may retry) rather than
+        left waiting.  Otherwise see
         :meth:`AbstractNeuroAPIComponent.handle_action
         <neuro_bridge.component.AbstractNeuroAPIComponent.handle_action>`.
         """
