@@ -75,7 +75,6 @@ signal speech_finished(is_final: bool)
 
 const Protocol = preload("res://addons/neuro_bridge/internal/protocol.gd")
 const Schema = preload("res://addons/neuro_bridge/internal/schema.gd")
-const StrictJson = preload("res://addons/neuro_bridge/internal/strict_json.gd")
 const Settings = preload("res://addons/neuro_bridge/internal/settings.gd")
 const CallableAction = preload("res://addons/neuro_bridge/internal/callable_action.gd")
 const Sidecar = preload("res://addons/neuro_bridge/internal/sidecar.gd")
@@ -480,8 +479,9 @@ func _write_outbox() -> void:
 func send_context(message: String, silent: bool = false) -> Error:
 	if _deferred_from_thread(send_context, [message, silent]):
 		return OK
-	if message.strip_edges().is_empty():
-		push_error("NeuroBridge: a context message cannot be empty.")
+	var problem: String = Protocol.check_context(message)
+	if not problem.is_empty():
+		push_error("NeuroBridge: cannot send context: %s." % problem)
 		return ERR_INVALID_PARAMETER
 	var frame: String = Protocol.context(game, message, silent)
 	if not _send(frame):
@@ -534,7 +534,7 @@ func register_all(actions: Array[NeuroBridgeAction]) -> Error:
 		return OK
 	var problem: String = Checks.batch_problem(actions)
 	if not problem.is_empty():
-		push_error("NeuroBridge: cannot register the action: %s." % problem)
+		push_error("NeuroBridge: cannot register the actions: %s." % problem)
 		return ERR_INVALID_PARAMETER
 	var changed: PackedStringArray = []
 	var wire: Array[Dictionary] = []
@@ -876,18 +876,17 @@ func _on_frame(text: String) -> void:
 		Protocol.REREGISTER_ALL:
 			_on_reregister_all()
 		Protocol.STARTUP_ACKNOWLEDGEMENT:
-			var session: Variant = data.get("session")
-			var acknowledged: Dictionary = session if session is Dictionary else {}
-			_on_startup_acknowledged(acknowledged)
+			var session: Dictionary = data["session"]
+			_on_startup_acknowledged(session)
 		Protocol.SHUTDOWN_GRACEFUL:
-			if data.get("wants_shutdown") == false:
+			if data["wants_shutdown"] == false:
 				shutdown_cancelled.emit()
 			else:
 				shutdown_requested.emit(false)
 		Protocol.SHUTDOWN_IMMEDIATE:
 			shutdown_requested.emit(true)
 		Protocol.SPEECH_FINISHED:
-			speech_finished.emit(data.get("isFinal") != false)
+			speech_finished.emit(data["isFinal"] == true)
 		var command:
 			print_verbose("NeuroBridge: ignored the unknown command %s." % command)
 
@@ -921,16 +920,20 @@ func character_name() -> String:
 
 
 func _on_action(message: Dictionary) -> void:
-	var id: Variant = message.get("id")
-	if not id is String or str(id).is_empty():
-		push_warning("NeuroBridge: an action without an id cannot be answered; ignored.")
+	var read: Dictionary = Protocol.read_action(message)
+	if not read["answerable"]:
+		push_warning("NeuroBridge: an action without a string id cannot be answered; ignored.")
 		return
-	var action_id: String = id
+	var action_id: String = read["id"]
 	if _answered.has(action_id):
 		print_verbose("NeuroBridge: action %s was already answered; ignored." % action_id)
 		return
-	var action_name: String = str(message.get("name", ""))
+	var action_name: String = read["name"]
 	_action_arrived(action_name)
+	if read.has("error"):
+		_answer(action_id, action_name, false, "Invalid action message: %s." % read["error"])
+		_take_turn()
+		return
 	var action: NeuroBridgeAction = _actions.get(action_name)
 	if action is CallableAction and not (action as CallableAction).handler.is_valid():
 		unregister_action(action_name)  # its object was freed: Neuro must not retry it
@@ -947,7 +950,7 @@ func _on_action(message: Dictionary) -> void:
 		)
 		_take_turn()
 		return
-	var parsed: Dictionary = _parse_data(message.get("data"), action.schema)
+	var parsed: Dictionary = _parse_data(read["data"], action.schema)
 	if parsed.has("error"):
 		var problem: String = "Invalid data for %s: %s." % [action_name, parsed["error"]]
 		_answer(action_id, action_name, false, problem)
@@ -978,19 +981,10 @@ func _on_action(message: Dictionary) -> void:
 
 ## Returns {"value": Dictionary} or {"error": String}.
 func _parse_data(raw: Variant, schema: Dictionary) -> Dictionary:
-	var value: Variant = {}
-	if raw != null:
-		if not raw is String:
-			return {"error": "data must be a JSON string"}
-		var text: String = raw
-		if schema.is_empty() and text.strip_edges().is_empty():
-			return {"value": {}}  # no parameters: "" means none
-		var json: JSON = JSON.new()
-		if not StrictJson.syntax_error(text).is_empty() or json.parse(text) != OK:
-			return {"error": "data is not valid JSON"}
-		value = json.data
-	if schema.is_empty():
-		return {"value": value if value is Dictionary else {}}
+	var parsed: Dictionary = Protocol.parse_action_data(raw, schema)
+	if parsed.has("error") or schema.is_empty():
+		return parsed
+	var value: Variant = parsed["value"]
 	var problem: String = Schema.check(value, schema)
 	if not problem.is_empty():
 		return {"error": problem}
@@ -1024,7 +1018,6 @@ func _answer(id: String, action_name: String, succeeded: bool, message: String) 
 	if _answered_order.size() > ANSWERED_ID_LIMIT:
 		_answered.erase(_answered_order[0])
 		_answered_order.remove_at(0)
-	if not succeeded and message.is_empty():
-		message = Protocol.DEFAULT_FAILURE_MESSAGE
+	message = Protocol.result_message(succeeded, message)
 	_send(Protocol.action_result(game, id, succeeded, message))
 	action_answered.emit(action_name, id, succeeded, message)

@@ -6,31 +6,15 @@ const Protocol = preload("res://addons/neuro_bridge/internal/protocol.gd")
 const Schema = preload("res://addons/neuro_bridge/internal/schema.gd")
 
 
-## Returns the reason the batch cannot be registered, or an empty string.
+## Returns the reason the batch cannot be registered, or an empty string (the rules are
+## [method Protocol.check_registration]'s).
 static func batch_problem(actions: Array[NeuroBridgeAction]) -> String:
-	var seen: Dictionary = {}
+	var wire: Array[Dictionary] = []
 	for action: NeuroBridgeAction in actions:
-		var problem: String = action_problem(action)
-		if problem.is_empty() and seen.has(action.name):
-			problem = "%s is in the batch twice" % action.name
-		if not problem.is_empty():
-			return problem
-		seen[action.name] = true
-	return ""
-
-
-## Returns the reason [param action] cannot be registered, or an empty string.
-static func action_problem(action: NeuroBridgeAction) -> String:
-	if action == null:
-		return "null is not an action"
-	var problem: String = Protocol.check_action_name(action.name)
-	if not problem.is_empty():
-		return problem
-	if action.description.strip_edges().is_empty():
-		return "%s has no description" % action.name
-	if not action.schema.is_empty() and action.schema.get("type") != "object":
-		return '%s\'s schema must be {"type": "object", ...} or empty' % action.name
-	return ""
+		if action == null:
+			return "null is not an action"
+		wire.append(action.to_wire())
+	return Protocol.check_registration(wire)
 
 
 ## Warns once per action name (kept in [param warned]) about the schema keywords the
@@ -77,14 +61,15 @@ static func force_problem(
 	priority: String,
 	registered: Dictionary,
 ) -> String:
-	if not (query is Callable or (query is String and not str(query).strip_edges().is_empty())):
-		return "the query must be a non-empty String or a Callable"
+	if not (query is Callable or query is String):
+		return "the query must be a String or a Callable"
 	if not (state is String or state is Callable):
 		return "the state must be a String or a Callable"
-	if action_names.is_empty():
-		return "no action names"
-	if not Protocol.PRIORITIES.has(priority):
-		return "the priority must be one of %s" % ", ".join(Protocol.PRIORITIES)
+	# A Callable's text is known when the force is sent; the other rules are Protocol's.
+	var query_text: String = "(a Callable)" if query is Callable else str(query)
+	var problem: String = Protocol.check_force(query_text, action_names, priority)
+	if not problem.is_empty():
+		return problem
 	for action_name: String in action_names:
 		if not registered.has(action_name):
 			return "%s is not registered" % action_name
