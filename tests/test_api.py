@@ -155,6 +155,20 @@ async def test_reregister_all() -> None:
         assert (await s.act("play", {"column": 2}))["success"] is True
 
 
+async def test_reregister_all_resends_the_force_in_flight() -> None:
+    # Neuro lost her state: every action, then the force she forgot with them.
+    async with session() as s:
+        await s.component.register_neuro_actions([(PLAY, lambda d: None)])
+        await s.component.send_force_action("board", "Your turn.", ["play"])
+        await s.settle()
+        start = len(s.server.received)
+        await s.server.send(NeuroCommands.reregister_all())
+        await s.server.wait_count(start + 2)
+        assert s.server.commands()[start:] == ["actions/register", "actions/force"]
+        assert s.server.messages()[start + 1]["data"]["action_names"] == ["play"]
+        assert s.component.pending_force is not None  # still the same one
+
+
 async def test_reregister_all_with_nothing_registered_sends_nothing() -> None:
     async with session() as s:
         start = len(s.server.received)

@@ -145,15 +145,19 @@ async def test_runtime_conforms_under_chaos(mock_neuro: MockNeuro) -> None:
 
 
 @pytest.mark.mock_neuro(auto_play=False, reregister_on_connect=False)
-async def test_reregister_all_does_not_resend_the_force_in_flight(mock_neuro: MockNeuro) -> None:
+async def test_reregister_all_resends_the_force_in_flight(mock_neuro: MockNeuro) -> None:
+    # Neuro lost her state: the actions, then the force she forgot with them; the
+    # stand-in takes that force as the same one, not as a second force in flight.
     async with running_game(mock_neuro.url, []) as game:
         with trio.fail_after(WAIT):
             session = await mock_neuro.wait_for_game()
             await session.wait_for_actions("move")
             await game.send_force_action(None, "Your turn.", ["move"])
-            await session.wait_for_force()
+            first = await session.wait_for_force()
             start = len(session.messages)
             await session.send(NeuroCommands.reregister_all())
-            await session.wait_for_command("actions/register", start=start)
-            await trio.sleep(0.1)  # a re-sent force would arrive right after
+            await session.wait_for_command("actions/force", start=start)
+            assert session.commands()[start:] == ["actions/register", "actions/force"]
+            assert session.pending_force is not None
+            assert session.pending_force.action_names == first.action_names
     assert [f.rule for f in mock_neuro.findings if f.rule == conformance.FORCE_IN_FLIGHT] == []

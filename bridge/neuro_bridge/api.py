@@ -692,15 +692,14 @@ class AbstractNeuroAPI(abc.ABC):
             )
 
     async def handle_reregister_all(self) -> None:
-        """Handle ``actions/reregister_all``: register every current action again.
+        """Handle ``actions/reregister_all``: Neuro lost her state; restore it.
 
-        Only the actions: a force in flight is still Neuro's, and sending it again
-        would put a second force in flight.
+        Every current action is registered again in one ``actions/register``, then
+        the force in flight is sent again: Neuro forgot it with the actions (the
+        restoration a reconnect sends, without ``startup``).
         """
-        actions = self._ledger.restoration().actions
-        if actions:
-            frame = self._commands.register_actions(actions)
-            await self._send_frame(frame, GameCommandKind.REGISTER)
+        self._outgoing.extend(self._reregistration())
+        await self._flush()
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
         """Handle ``shutdown/graceful``.  The default logs it; override to save and leave.
