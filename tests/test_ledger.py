@@ -104,7 +104,9 @@ class LedgerPair:
         assert list(game.actions) == list(neuro.actions)
         for name, action in game.actions.items():
             held = neuro.actions[name]
-            assert (held.description, held.schema) == (action.description, action.schema)
+            # An empty schema is left out of the frame: {} and None both mean "none".
+            held_schema, schema = held.schema or None, action.schema or None
+            assert (held.description, held_schema) == (action.description, schema)
         assert game.force_state is neuro.force_state
         if game.force is None:
             assert neuro.force is None

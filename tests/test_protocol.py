@@ -159,10 +159,10 @@ def test_unregister_actions_exact(game: GameCommands) -> None:
     assert game.unregister_actions(iter(["a"])) == game.unregister_actions(("a",))
 
 
-def test_force_minimal_omits_state_and_low_priority(game: GameCommands) -> None:
+def test_force_minimal_omits_its_defaults(game: GameCommands) -> None:
     assert game.force_actions(query="Your turn", action_names=["play"]) == (
         '{"command":"actions/force","game":"My Game","data":{"query":"Your turn",'
-        '"ephemeral_context":false,"action_names":["play"]}}'
+        '"action_names":["play"]}}'
     )
     assert game.force_actions(
         query="q", action_names=["play"], priority=ForcePriority.LOW
@@ -663,6 +663,10 @@ def test_action_result_answers_the_exact_id(
 @given(message=wild_text, silent=st.booleans())
 def test_context_round_trip(message: str, silent: bool) -> None:
     pair = ProtocolPair()
+    if not message.strip():  # a blank context says nothing (docs/protocol.rst, blank-text)
+        with pytest.raises(LocalProtocolError, match="must not be blank"):
+            pair.game.context(message, silent)
+        return
     assert pair.to_neuro(pair.game.context(message, silent)) == {
         "command": "context",
         "game": GAME,
@@ -672,7 +676,7 @@ def test_context_round_trip(message: str, silent: bool) -> None:
 
 @given(
     action_names=st.lists(names, min_size=1, max_size=5),
-    query=st.text(max_size=30),
+    query=st.text(max_size=30).filter(str.strip),
     state=st.none() | st.text(max_size=30),
     ephemeral=st.booleans(),
     priority=st.sampled_from(list(ForcePriority)),
@@ -698,9 +702,12 @@ def test_force_round_trip(
     assert message["command"] == "actions/force"
     assert data["action_names"] == action_names
     assert data["query"] == query
-    assert data["ephemeral_context"] is ephemeral
-    assert data.get("state") == state
-    assert ("state" in data) is (state is not None)
+    # Optional fields are left out at their default (docs/protocol.rst).
+    assert data.get("ephemeral_context", False) is ephemeral
+    assert ("ephemeral_context" in data) is ephemeral
+    sent_state = state if state is not None and state.strip() else None
+    assert data.get("state") == sent_state
+    assert ("state" in data) is (sent_state is not None)
     assert data.get("priority", "low") == priority.value
     assert ("priority" in data) is (priority is not ForcePriority.LOW)
 
@@ -739,9 +746,8 @@ def test_an_action_with_an_empty_schema() -> None:
     action = Action("wave", "Wave", {})
     assert action.schema == {}
     frame = GameCommands("My Game").register_actions([action])
-    assert json.loads(frame)["data"]["actions"] == [
-        {"name": "wave", "description": "Wave", "schema": {}}
-    ]
+    # Left out, as None is: both mean "no parameters" (docs/protocol.rst).
+    assert json.loads(frame)["data"]["actions"] == [{"name": "wave", "description": "Wave"}]
 
 
 @pytest.mark.parametrize(

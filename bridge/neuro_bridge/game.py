@@ -591,7 +591,7 @@ class NeuroGame:
         at once and nothing is queued -- never a context lost later.
 
         Raises:
-            LocalProtocolError: *message* is not a str or *silent* not a bool.
+            LocalProtocolError: *message* is not a str or is blank, or *silent* not a bool.
             OutboxFullError: Disconnected, with the outbox full.
             CommandQueueFullError: See :data:`COMMAND_QUEUE_SIZE`.
 
@@ -1060,7 +1060,7 @@ class ActionWindow:
 
         Raises:
             RuntimeError: The window is already open or over.
-            LocalProtocolError: *message* is not a str or *silent* not a bool.
+            LocalProtocolError: *message* is not a str or is blank, or *silent* not a bool.
 
         """
         self._check_building("set the context")

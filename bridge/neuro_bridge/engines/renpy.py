@@ -509,7 +509,7 @@ class RenpyNeuro:
         # The history holds the text as shown: substituted already.
         who = plain_text(entry.who, substitute=False)
         what = plain_text(entry.what, substitute=False)
-        if not what:
+        if not what.strip():  # a blank line tells Neuro nothing (and is refused)
             return
         line = f"{who}: {what}" if who else what
         self.recent.append(line)
@@ -1434,7 +1434,7 @@ def send_context(message: str, silent: bool = True) -> None:
         silent: If false, she may answer aloud.
 
     Raises:
-        LocalProtocolError: *message* is not a str.
+        LocalProtocolError: *message* is not a str, or is blank.
 
     """
     check_context(message, silent)

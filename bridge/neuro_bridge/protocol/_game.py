@@ -32,6 +32,7 @@ from neuro_bridge.protocol._wire import (
     check_str,
     dumps,
     dumps_str,
+    is_blank,
     loads,
     logger,
     wrong_type,
@@ -133,13 +134,16 @@ class GameCommands:
         The values are not checked again: pass only what :func:`check_force`
         returned (an event from :func:`parse_game_message` may break the rules).
         """
+        # Optional fields are left out at their default (no state, a blank one,
+        # false, low): one frame per meaning, and servers older than a field
+        # accept the frame.
         payload: dict[str, Any] = {}
-        if forced.state is not None:
+        if not is_blank(forced.state):
             payload["state"] = forced.state
         payload["query"] = forced.query
-        payload["ephemeral_context"] = forced.ephemeral_context
+        if forced.ephemeral_context:
+            payload["ephemeral_context"] = True
         if forced.priority is not ForcePriority.LOW:
-            # Omitted at its default so servers older than the field accept the frame.
             payload["priority"] = forced.priority.value
         payload["action_names"] = list(forced.action_names)
         return self._frame(GameCommandKind.FORCE, dumps(payload))

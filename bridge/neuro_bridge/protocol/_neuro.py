@@ -30,8 +30,10 @@ from neuro_bridge.protocol._wire import (
     check_bool,
     check_game_title,
     check_names_given,
+    check_not_blank,
     check_priority,
     check_str,
+    check_text,
     dumps,
     loads,
     needs_failure_message,
@@ -266,12 +268,12 @@ def check_action_names(names: object, what: str = "action_names") -> list[str]:
 
 
 def check_context(message: object, silent: object) -> None:
-    """Check the values of a ``context``: a str *message*, a bool *silent*.
+    """Check the values of a ``context``: a str *message* (not blank), a bool *silent*.
 
     Raises:
-        LocalProtocolError: If either has the wrong type.
+        LocalProtocolError: If either has the wrong type, or *message* is blank.
     """
-    check_str(message, "context message")
+    check_text(message, "context message")
     check_bool(silent, "silent")
 
 
@@ -311,9 +313,10 @@ def check_force(
     may be a :class:`ForcePriority` or its string value.
 
     Raises:
-        LocalProtocolError: For any value the specification does not allow.
+        LocalProtocolError: For any value the specification does not allow, and
+            for a blank *query*.
     """
-    checked_query = check_str(query, "query")
+    checked_query = check_text(query, "query")
     names = check_action_names(action_names)
     ephemeral = check_bool(ephemeral_context, "ephemeral_context")
     checked_state = None if state is None else check_str(state, "state")
@@ -464,6 +467,7 @@ def _parse_game_command(
     start = len(problems)
     if kind is GameCommandKind.CONTEXT:
         context = _field(problem, command, check_str, data.get("message"), "context message")
+        _not_blank(problem, command, context, "context message")
         silent = _field(problem, command, check_bool, data.get("silent"), "silent")
         if context is None or silent is None:
             return malformed(problems[start].message)
@@ -517,6 +521,17 @@ def _field(
         return None
 
 
+def _not_blank(
+    problem: Callable[[ProblemKind, str], None], where: str, text: str | None, what: str
+) -> None:
+    """Record a blank *text* as a problem; the frame still means something."""
+    if text is not None:
+        try:
+            check_not_blank(text, what)
+        except LocalProtocolError as exc:
+            problem(ProblemKind.COMMAND_DATA, f"{where}: {exc}")
+
+
 def _read_action_definition(
     item: object, problem: Callable[[ProblemKind, str], None]
 ) -> ActionDefinition | None:
@@ -535,6 +550,8 @@ def _read_action_definition(
     )
     if description is None:
         description = ""
+    else:
+        _not_blank(problem, f"action {name!r}", description, "description")
     extra = sorted(item.keys() - ACTION_KEYS)
     if extra:
         problem(ProblemKind.UNKNOWN_KEY, f"unknown keys {extra} in action {name!r}")
@@ -590,6 +607,7 @@ def _read_force(
             problem(ProblemKind.COMMAND_DATA, f"{command}: {exc}")
             names = None
     query = _field(problem, command, check_str, data.get("query"), "query")
+    _not_blank(problem, command, query, "query")
     state = data.get("state")
     if state is not None:
         state = _field(problem, command, check_str, state, "state")

@@ -274,6 +274,18 @@ def check_bool(value: object, what: str) -> bool:
     return value
 
 
+def check_not_blank(text: str, what: str) -> str:
+    """Return *text* unless it is blank: a text Neuro reads must say something."""
+    if is_blank(text):
+        raise LocalProtocolError(f"{what} must not be blank, not {text!r}")
+    return text
+
+
+def check_text(value: object, what: str) -> str:
+    """Return *value* if it is a str that is not blank (see :func:`check_not_blank`)."""
+    return check_not_blank(check_str(value, what), what)
+
+
 def check_game_title(game: object) -> str:
     """Return *game* if it is a str that is not blank."""
     if not isinstance(game, str) or is_blank(game):
@@ -364,7 +376,7 @@ def _check_name(instance: Action, attribute: attrs.Attribute[Any], value: object
 
 
 def _check_description(instance: Action, attribute: attrs.Attribute[Any], value: object) -> None:
-    check_str(value, f"action {instance.name!r}: description")
+    check_text(value, f"action {instance.name!r}: description")
 
 
 @attrs.frozen(eq=True)
@@ -375,9 +387,10 @@ class Action:
         name: Lowercase identifier, ``[a-z0-9_-]+``.  Names are shared by every
             integration connected to the same character: pick one unlikely to
             collide.
-        description: Plain text Neuro reads directly.
+        description: Plain text Neuro reads directly (not blank).
         schema: A JSON schema with ``"type": "object"`` describing the parameters,
-            or ``None`` (or ``{}``, sent as is) when the action takes none.
+            or ``None`` (or ``{}``, left out of the frame like ``None``) when the
+            action takes none.
             Keywords Neuro does not support well are logged as a warning when the
             action is created.  The schema
             is checked here, once: treat it as read-only afterwards (make a new
@@ -396,8 +409,11 @@ class Action:
     )
 
     def to_json_object(self) -> dict[str, Any]:
-        """Return the action as it appears in ``actions/register`` (no null schema)."""
+        """Return the action as it appears in ``actions/register``.
+
+        An empty (or ``None``) schema is left out: both mean "no parameters".
+        """
         obj: dict[str, Any] = {"name": self.name, "description": self.description}
-        if self.schema is not None:
+        if self.schema:
             obj["schema"] = self.schema
         return obj
