@@ -19,6 +19,7 @@ Every ``decision`` a vector names is a row of the table in ``docs/protocol.rst``
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from neuro_bridge.protocol import (
     LocalProtocolError,
     parse_game_message,
     parse_neuro_message,
+    result_message,
 )
 
 if TYPE_CHECKING:
@@ -122,13 +124,9 @@ class RecordingGame(AbstractNeuroAPIComponent):
 
     async def receive(self, text: str) -> None:
         """Read one frame as the connection's read loop does (trio_ws._read_loop)."""
-        try:
+        # An invalid action is answered by handle_invalid_action; the error reports it.
+        with contextlib.suppress(ActionMessageError, ActionMessageTypeError):
             await self.dispatch_event(parse_neuro_message(text))
-        except (ActionMessageError, ActionMessageTypeError) as exc:
-            if exc.action_id is not None:
-                await self.send_action_result(
-                    exc.action_id, False, f"Invalid action message: {exc.reason}."
-                )
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
         await super().handle_graceful_shutdown_request(wants_shutdown)
@@ -207,8 +205,9 @@ def build(call: str, args: dict[str, Any]) -> str:
         return commands.unregister_actions(args["action_names"])
     if call == "force":
         return commands.force_actions(**args)
-    if call == "result":
-        return commands.action_result(args["id"], args["success"], args.get("message"))
+    if call == "result":  # what every answer passes: result_message, then the builder
+        message = result_message(args["success"], args.get("message"), args.get("action"))
+        return commands.action_result(args["id"], args["success"], message)
     assert call == "shutdown_ready", call
     return commands.shutdown_ready()
 

@@ -244,7 +244,8 @@ func _build(game: String, call_name: String, args: Dictionary) -> Dictionary:
 			var id: String = args["id"]
 			var success: bool = args["success"]
 			var message: String = args.get("message", "")
-			text = Protocol.action_result(game, id, success, message)
+			var action_name: String = args.get("action", "")
+			text = Protocol.action_result(game, id, success, message, action_name)
 		"shutdown_ready":
 			text = Protocol.shutdown_ready(game)
 		_:

@@ -1018,6 +1018,6 @@ func _answer(id: String, action_name: String, succeeded: bool, message: String) 
 	if _answered_order.size() > ANSWERED_ID_LIMIT:
 		_answered.erase(_answered_order[0])
 		_answered_order.remove_at(0)
-	message = Protocol.result_message(succeeded, message)
+	message = Protocol.result_message(succeeded, message, action_name)
 	_send(Protocol.action_result(game, id, succeeded, message))
 	action_answered.emit(action_name, id, succeeded, message)

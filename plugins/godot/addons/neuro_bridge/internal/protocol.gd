@@ -22,8 +22,9 @@ const SHUTDOWN_GRACEFUL: String = "shutdown/graceful"
 const SHUTDOWN_IMMEDIATE: String = "shutdown/immediate"
 const SPEECH_FINISHED: String = "speech_finished"
 
-## The message sent with [code]success: false[/code] when the game gave none.
-const DEFAULT_FAILURE_MESSAGE: String = "The action failed."
+## The message sent with [code]success: false[/code] when the game gave none and the
+## action's name is not known (see [method result_message]).
+const DEFAULT_FAILURE_MESSAGE: String = "The game could not perform that action right now."
 
 const _NAME_PATTERN: String = "^[a-z0-9_-]+$"
 
@@ -140,22 +141,29 @@ static func actions_force(
 	return _frame(game, "actions/force", data)
 
 
-## The message an [code]action/result[/code] carries (see [method result_message]).
-static func action_result(game: String, id: String, success: bool, message: String) -> String:
+## The message an [code]action/result[/code] carries is [method result_message]'s.
+static func action_result(
+	game: String, id: String, success: bool, message: String, action_name: String = ""
+) -> String:
 	var data: Dictionary = {"id": id, "success": success}
-	message = result_message(success, message)
+	message = result_message(success, message, action_name)
 	if not message.is_empty():
 		data["message"] = message
 	return _frame(game, "action/result", data)
 
 
-## What a result says: a failure with a blank [param message] says
-## [constant DEFAULT_FAILURE_MESSAGE] (never refused: every action needs its answer); a
-## success with a blank one says nothing (the key is left out).
-static func result_message(success: bool, message: String) -> String:
-	if message.strip_edges().is_empty():
-		return "" if success else DEFAULT_FAILURE_MESSAGE
-	return message
+## What a result says (the Python runtime's [code]result_message[/code] rule): a failure
+## with a blank [param message] says the game could not perform [param action_name]
+## right now (never refused: every action needs its answer); a success with a blank one
+## says nothing (the key is left out).
+static func result_message(success: bool, message: String, action_name: String = "") -> String:
+	if not message.strip_edges().is_empty():
+		return message
+	if success:
+		return ""
+	if not action_name.is_empty():
+		return "The game could not perform '%s' right now." % action_name
+	return DEFAULT_FAILURE_MESSAGE
 
 
 static func shutdown_ready(game: String) -> String:
