@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from neuro_bridge.godot_addon import install
+from neuro_bridge.installers.godot_addon import install
 from tests.engines.test_godot import STRICT_WARNINGS, import_project, script_failures
 
 if TYPE_CHECKING:
