@@ -14,17 +14,21 @@ var failures: int = 0
 var passed: int = 0
 
 
-## A NeuroBridge that records what it would send and what it emits.
+## A NeuroBridge, connected as far as it knows, that records what it writes and emits.
 class RecordingBridge:
 	extends Bridge
 	var frames: Array[Dictionary] = []
 	var events: Array[Dictionary] = []
 	var calls: Array[Dictionary] = []
 
-	func _send(text: String) -> bool:
-		var frame: Dictionary = JSON.parse_string(text)
-		frames.append(frame)
-		return true
+	func _init() -> void:
+		_open = true
+
+	func _write_outbox() -> void:
+		for text: String in _outbox:
+			var frame: Dictionary = JSON.parse_string(text)
+			frames.append(frame)
+		_outbox.clear()
 
 	func listen() -> void:
 		shutdown_requested.connect(_on_shutdown_requested)
