@@ -169,6 +169,29 @@ async def test_reregister_all_resends_the_force_in_flight() -> None:
         assert s.component.pending_force is not None  # still the same one
 
 
+async def test_reregister_all_while_the_forced_pick_awaits_its_answer_keeps_the_force() -> None:
+    # Neuro's pick for the force is being handled: she has the force; sending it
+    # again would reach her while she waits for the result.
+    release = trio.Event()
+
+    async def slow(data: dict[str, Any]) -> None:
+        await release.wait()
+
+    async with session() as s:
+        await s.component.register_neuro_actions([(PLAY, slow)])
+        await s.component.send_force_action(None, "Your turn.", ["play"])
+        await s.settle()
+        await s.server.send(action_frame("pick-1", "play", {"column": 2}))
+        await s.settle()
+        start = len(s.server.received)
+        await s.server.send(NeuroCommands.reregister_all())
+        await s.server.wait_count(start + 1)
+        release.set()
+        await s.settle()
+        assert s.server.commands()[start:][:2] == ["actions/register", "action/result"]
+        assert "actions/force" not in s.server.commands()[start:]
+
+
 async def test_reregister_all_with_nothing_registered_sends_nothing() -> None:
     async with session() as s:
         start = len(s.server.received)

@@ -272,7 +272,7 @@ class AbstractNeuroAPI(abc.ABC):
         """
         return [(self._commands.startup(), GameCommandKind.STARTUP), *self._reregistration()]
 
-    def _reregistration(self) -> list[tuple[str, GameCommandKind]]:
+    def _reregistration(self, *, force: bool = True) -> list[tuple[str, GameCommandKind]]:
         """Every current action in one ``actions/register``, then the force in flight."""
         restoration = self._ledger.restoration()
         frames = []
@@ -280,7 +280,7 @@ class AbstractNeuroAPI(abc.ABC):
             frames.append(
                 (self._commands.register_actions(restoration.actions), GameCommandKind.REGISTER)
             )
-        if restoration.force is not None:
+        if force and restoration.force is not None:
             frames.append((restoration.force.frame, GameCommandKind.FORCE))
             self._forces.sent(trio.current_time())  # Neuro's clock starts again
         return frames
@@ -696,9 +696,16 @@ class AbstractNeuroAPI(abc.ABC):
 
         Every current action is registered again in one ``actions/register``, then
         the force in flight is sent again: Neuro forgot it with the actions (the
-        restoration a reconnect sends, without ``startup``).
+        restoration a reconnect sends, without ``startup``) -- unless her pick for
+        it still awaits its answer: she has that force, and a force sent now would
+        reach her while she waits for a result (a ``reregister_all`` crossing the
+        restoration of a reconnect does that).
         """
-        self._outgoing.extend(self._reregistration())
+        pending = self._ledger.force
+        acting = pending is not None and any(
+            name in pending.action_names for name in self._unanswered.values()
+        )
+        self._outgoing.extend(self._reregistration(force=not acting))
         await self._flush()
 
     async def handle_graceful_shutdown_request(self, wants_shutdown: bool) -> None:
