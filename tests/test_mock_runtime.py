@@ -55,12 +55,9 @@ def forces_settled(session: MockSession, game: TrioNeuroAPIComponent) -> bool:
 
 
 async def answered_reregister_all(session: MockSession) -> None:
-    """Wait for the startup registration: it answers the stand-in's reregister_all.
-
-    (The runtime registers again only when the request came after it had restored
-    the connection; forcing meanwhile is fine either way.)
-    """
-    await session.wait_for_command("actions/register")
+    """Wait for the startup registration and the answer to reregister_all."""
+    while session.commands().count("actions/register") < 2:
+        await session.wait_for_command("actions/register", start=len(session.messages))
 
 
 @contextlib.asynccontextmanager

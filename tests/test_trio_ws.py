@@ -191,28 +191,6 @@ async def test_connection_cleared_by_a_handler_ends_the_read_loop() -> None:
 # ---------------------------------------------------------------- connecting
 
 
-async def test_reregister_all_on_connect_is_answered_by_the_restoration_once() -> None:
-    # Test servers send actions/reregister_all as every connection opens; answering
-    # it registered every action (and re-sent the force) twice on one connection.
-    async with scripted_neuro(reregister_on_connect=True) as neuro, trio.open_nursery() as nursery:
-        manager = ExternalRaiseManager("game", nursery)
-        component = TrioNeuroAPIComponent("neuro", "Test Game", **FAST)
-        manager.add_component(component)
-        await component.register_action(MOVE, lambda data: None)
-        await component.send_force_action("board", "Your move", ["move"])
-        await manager.raise_event(Event("connect", neuro.url))
-        connection = await neuro.wait_connection()
-        await connection.wait_count(3)
-        # A context after the request: once it arrives, the request has been read.
-        await component.send_context("after the request")
-        await connection.wait_for_command("context")
-        assert connection.commands() == ["startup", "actions/register", "actions/force", "context"]
-        # Later, the same request means Neuro lost her state: everything again.
-        await connection.send('{"command":"actions/reregister_all"}')
-        await connection.wait_for_command("actions/register", start=4)
-        await component.stop()
-
-
 async def test_connect_sends_startup_then_actions_then_pending_force() -> None:
     async with scripted_neuro() as neuro, trio.open_nursery() as nursery:
         manager = ExternalRaiseManager("game", nursery)

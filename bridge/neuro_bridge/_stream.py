@@ -43,8 +43,6 @@ class WatchedStream(trio.abc.Stream):
 
     Attributes:
         bytes_received: Bytes received so far.
-        messages_started: Data messages (text or binary) whose first frame
-            header has arrived so far.
         sending_since: When (trio time) the send in progress started, or ``None``.
         oversized: The size a refused message announced (its bytes so far), or
             ``None`` while every message was within the limit.
@@ -54,7 +52,6 @@ class WatchedStream(trio.abc.Stream):
         self._stream = stream
         self.max_message_size = max_message_size
         self.bytes_received = 0
-        self.messages_started = 0
         self.sending_since: float | None = None
         self.oversized: int | None = None
         # Frame parsing: the HTTP head first, then one frame header after another.
@@ -164,8 +161,6 @@ class WatchedStream(trio.abc.Stream):
         self._header_needed = 2
         self._payload_left = length
         if header[0] & 0x0F < _FIRST_CONTROL_OPCODE:
-            if header[0] & 0x0F:  # text or binary: a new message (0 continues one)
-                self.messages_started += 1
             self._message_size += length
             if self._message_size > self.max_message_size:
                 self.oversized = self._message_size

@@ -406,9 +406,6 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         # What the keepalive watches (see _keepalive), and why it dropped a connection.
         self._watched: WatchedStream | None = None
         self._messages_read = 0
-        # When the current connection was restored: messages read by then, and
-        # whether one from Neuro had already begun to arrive.
-        self._restored = (0, False)
         self._waiting_for_message = False
         self._drop_reason: str | None = None
         # Actions read and waiting for the action task, with when each was read
@@ -794,27 +791,6 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 await self.write_to_websocket(self._outbox[0][1])
                 self._outbox.popleft()
             self._ready = True
-            watched = self._watched
-            self._restored = (
-                self._messages_read,
-                watched is not None and watched.messages_started > 0,
-            )
-
-    async def handle_reregister_all(self) -> None:
-        """Handle ``actions/reregister_all``: send every action, then the force, again.
-
-        Except for the request test servers send as a connection opens: when it is
-        the connection's first message and had begun to arrive before the
-        restoration the connection began with was written, Neuro asked before she
-        had that restoration, and it answers her (answering again registered every
-        action twice on one connection).
-        """
-        read_then, arrived_early = self._restored
-        if arrived_early and self._messages_read == read_then + 1:
-            logger.debug("actions/reregister_all on connect: the restoration answered it")
-            await trio.lowlevel.checkpoint()
-            return
-        await super().handle_reregister_all()
 
     async def _watch_forces(self) -> None:
         """About once a second, re-send or give up an overdue force (see check_forces)."""
