@@ -61,7 +61,6 @@ __all__ = [
     "ActionMessageTypeError",
     "ForceInFlightError",
     "ForceRequest",
-    "OutgoingKind",
     "WebsocketMessage",
 ]
 
@@ -107,11 +106,6 @@ class ActionMessageError(_InvalidActionMessageError, ValueError):
 
 class ActionMessageTypeError(_InvalidActionMessageError, TypeError):
     """An ``action`` from Neuro with a field of the wrong type."""
-
-
-#: The kinds of frame a game sends (see ``_send_frame``): the protocol's
-#: :class:`~neuro_bridge.protocol.GameCommandKind`, under its older name.
-OutgoingKind = GameCommandKind
 
 
 @attrs.frozen(kw_only=True)

@@ -69,7 +69,6 @@ from neuro_bridge.api import (
     AbstractNeuroAPI,
     ActionMessageError,
     ActionMessageTypeError,
-    OutgoingKind,
     WebsocketMessage,
 )
 from neuro_bridge.component import (
@@ -78,6 +77,7 @@ from neuro_bridge.component import (
     MAX_PENDING_ACTIONS,
     AbstractNeuroAPIComponent,
 )
+from neuro_bridge.protocol import GameCommandKind
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -780,7 +780,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             # Queued frames and the force in flight go out in the order they were
             # asked for.
             for frame, kind in self._restoration_frames():
-                while kind is OutgoingKind.FORCE and self._outbox:
+                while kind is GameCommandKind.FORCE and self._outbox:
                     sequence, held = self._outbox[0]
                     if sequence > self._force_sequence:
                         break
@@ -901,9 +901,9 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
 
     # ------------------------------------------------------------ sending
 
-    async def _deliver(self, frame: str, kind: OutgoingKind) -> None:
+    async def _deliver(self, frame: str, kind: GameCommandKind) -> None:
         self._sequence += 1
-        if kind is OutgoingKind.FORCE:
+        if kind is GameCommandKind.FORCE:
             self._force_sequence = self._sequence
         websocket = self._websocket
         if websocket is not None and self._ready:
@@ -920,7 +920,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
 
     def _hold(self, frame: str, kind: str) -> None:
         """Keep or drop a frame that could not be sent (see the module docstring)."""
-        if kind in (OutgoingKind.CONTEXT, OutgoingKind.SHUTDOWN_READY):
+        if kind in (GameCommandKind.CONTEXT, GameCommandKind.SHUTDOWN_READY):
             if len(self._outbox) >= self.outbox_size:
                 raise OutboxFullError(
                     f"{len(self._outbox)} messages are waiting for Neuro to reconnect;"
@@ -928,7 +928,7 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 )
             self._outbox.append((self._sequence, frame))
             logger.debug("queued %s until Neuro reconnects", kind)
-        elif kind == OutgoingKind.RESULT:
+        elif kind == GameCommandKind.RESULT:
             logger.warning("dropping an action result: the connection it answers is gone")
         else:
             logger.debug("not connected: %s will be restored on reconnect", kind)

@@ -48,7 +48,12 @@ from renpy.display.core import EndInteraction
 
 from neuro_bridge.component import SPEECH_FINISHED_EVENT, ActionResult
 from neuro_bridge.engines import renpy_compat
-from neuro_bridge.game import CommandQueueFullError, NeuroGame, OutboxFullError
+from neuro_bridge.game import (
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    CommandQueueFullError,
+    NeuroGame,
+    OutboxFullError,
+)
 from neuro_bridge.protocol import (
     Action,
     ForcePriority,
@@ -141,8 +146,6 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "deny": DENY,
     "priority": "low",
 }
-
-_SHUTDOWN_TIMEOUT: Final = 3.0
 
 
 class RenpyHost:
@@ -412,7 +415,7 @@ class RenpyNeuro:
             logger.debug("could not send the last lines", exc_info=True)
         self._started = False
         try:
-            self.api.shutdown(_SHUTDOWN_TIMEOUT)
+            self.api.shutdown(DEFAULT_SHUTDOWN_TIMEOUT)
         except Exception:
             logger.exception("the Neuro connection did not shut down cleanly")
 
