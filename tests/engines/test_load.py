@@ -33,10 +33,10 @@ def test_load_scenario(name: str) -> None:
     assert outcome.unexpected == 0
     assert outcome.registered_twice == 0  # startup, then each action once per connection
     assert outcome.frames > 0
-    if scenario.server == "flood":
+    if scenario.server in ("flood", "lean"):
         assert outcome.sent > 0
         assert outcome.once + outcome.lost_on_drop == outcome.sent
-    if scenario.server in ("flood", "big") and not scenario.drops:
+    if scenario.server in ("flood", "lean") and not scenario.drops:
         assert outcome.connections == 1  # a busy game never drops its connection
     if scenario.server in ("refuse", "accept-close", "oversized", "silent"):
         assert outcome.attempts >= 2  # retried
