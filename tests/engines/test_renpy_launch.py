@@ -23,7 +23,7 @@ from tests.engines.renpy_harness import (
     with_main_menu,
 )
 from tests.engines.test_renpy import ENDINGS
-from tests.engines.test_renpy_scenarios import answer, play_to_the_end
+from tests.engines.test_renpy_scenarios import answer, check_nothing_stale, play_to_the_end
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -158,3 +158,65 @@ async def test_denied_buttons_never_offered(
                     assert await run.wait(120) == 0, run.describe()
         assert not never_offered(transcript), transcript.text()
         check_ending(mock, transcript)
+
+
+#: Marigold's reply to black tea: proof that the menu after a load was answered.
+BLACK_TEA = "Marigold: Strong and cosy. The cat approves."
+#: How long the story's menu may take to be forced after a load from the main menu.
+#: It takes well under a second; a click force left in flight by the main menu
+#: would hold it back until the runtime gives that force up (twice 30 s).
+AFTER_LOAD = 20.0
+
+
+async def save_at_the_tea_menu(engine: Engine, game: Path) -> None:
+    """Launch *game*, start the story, save at its first menu in the slot the main
+    menu's Continue loads (``FileLoad("1")``: slot 1 of page 1), quit."""
+    async with stand_in(auto_play=False) as (mock, transcript):
+        async with running_game(engine, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(120):
+                session = await mock.wait_for_game()
+                await answer(session, "Start")
+                force = await session.wait_for_force()
+                assert force.action_names == ("choose",)
+                assert await run.command("save 1-1") == "save 1-1"
+                assert await run.command("quit") == "quit"
+                assert await run.wait(60) == 0, run.describe()
+
+
+@pytest.mark.parametrize("who", ["person", "neuro"])
+async def test_a_save_loaded_from_the_main_menu(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path, who: str
+) -> None:
+    """A second launch: the main menu offers Start and Continue (the save).  Whether
+    the person clicks Continue while Neuro holds the main menu's force, or she picks
+    it herself, the story's menu after the load is forced and answered as usual."""
+    game = copy_game(renpy, SAMPLE, tmp_path / "tea_party", renpy_bundle, hooks=True)
+    game = with_main_menu(game)
+    await save_at_the_tea_menu(renpy, game)
+    async with stand_in(auto_play=False) as (mock, transcript):
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(120):
+                session = await mock.wait_for_game()
+                force = await session.wait_for_force()
+                assert force.action_names == ("click",)
+                offered = session.registered_actions["click"].schema["properties"]["choice"]
+                # What a screen reader says: "Load slot 1: Continue" (FileLoad's alt).
+                [load] = [caption for caption in offered["enum"] if caption.endswith("Continue")]
+                assert offered["enum"] == ["Start", load]
+                seen = len(session.messages)
+                if who == "person":
+                    assert await run.command(f"click {load}") == f"click {load}"
+                else:
+                    await answer(session, load)
+                with trio.fail_after(AFTER_LOAD):
+                    forced = await session.wait_for_command("actions/force", start=seen)
+                assert forced.data["action_names"] == ["choose"], transcript.text()
+                assert "click" not in session.registered_actions
+                await answer(session, "Black tea with milk.")
+                status = await play_to_the_end(session, run)
+        assert status == 0, run.describe()
+    contexts = transcript.contexts()
+    assert BLACK_TEA in contexts, transcript.text()
+    assert contexts[-1] in ENDINGS, transcript.text()
+    assert transcript.longest_stall() < LONGEST_STALL, transcript.text()
+    check_nothing_stale(mock, transcript)

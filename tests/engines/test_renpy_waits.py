@@ -205,6 +205,7 @@ screen name_entry():
         input value VariableInputValue("player_name") length 12
         textbutton "OK" action Return(True)
         textbutton "Quit" action Quit(confirm=False)
+        textbutton "Website" action OpenURL("https://example.com/")
 
 label start:
     "A form to fill in."
@@ -216,7 +217,7 @@ label start:
 
 async def test_a_name_entry_screen(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
     """An ``input`` inside a called screen: she types first, then gets its buttons
-    (never Quit)."""
+    (never Quit or a web page)."""
     source = write_vn(tmp_path / "source", NAME_ENTRY)
     async with stand_in(auto_play=False) as (mock, transcript):
         game = copy_game(renpy, source, tmp_path / "name", renpy_bundle)
