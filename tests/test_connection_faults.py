@@ -178,7 +178,7 @@ async def _upgrade_then_vanish(port: int, *, reset: bool) -> None:
 
 
 async def test_stand_in_survives_clients_leaving_during_the_upgrade() -> None:
-    mock = MockNeuro(MockConfig(port=0))
+    mock = MockNeuro(MockConfig(port=0, reregister_on_connect=True))
     async with trio.open_nursery() as nursery:
         await nursery.start(mock.serve)
         for number in range(20):

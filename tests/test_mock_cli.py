@@ -61,6 +61,10 @@ def test_options_become_config() -> None:
     assert {k.value for k in config.chaos} == {"invalid_json", "speech_finished"}
     assert (config.unforced_rate, config.auto_play, config.character) == (0.5, False, "evil")
     assert (config.result_timeout, config.seed) == (2.0, 4)
+    assert config.reregister_on_connect is False  # the real Neuro does not ask on connect
+    assert cli.config_from_args(
+        parser().parse_args(["--reregister-on-connect"])
+    ).reregister_on_connect
     assert len(cli.config_from_args(parser().parse_args(["--chaos"])).chaos) == 13
     with pytest.raises(SystemExit):
         parser().parse_args(["--chaos-kinds", "meteor"])
@@ -122,7 +126,14 @@ async def test_cli_plays_our_runtime_strictly(tmp_path: Path) -> None:
     with trio.fail_after(3 * WAIT):
         async with trio.open_nursery() as nursery:
             mock = await run_cli(
-                nursery, "--once", "--strict", "--report", str(report), "--force-delay", "0.05"
+                nursery,
+                "--once",
+                "--strict",
+                "--report",
+                str(report),
+                "--force-delay",
+                "0.05",
+                "--reregister-on-connect",
             )
             await mock.wait_output("listening on")
             manager = ExternalRaiseManager("game", nursery)
@@ -135,7 +146,7 @@ async def test_cli_plays_our_runtime_strictly(tmp_path: Path) -> None:
                 ]
             )
             await manager.raise_event(Event("connect", url_of(mock.output)))
-            # Answered reregister_all (see the xfail in test_mock_runtime.py).
+            # The restoration, then the answer to the request Randy sends on connect.
             while mock.output.count("register: move(...), wave") < 2:
                 await trio.sleep(0.01)
             await game.send_force_action("state", "Move now.", ["move"])
@@ -254,7 +265,7 @@ async def test_console_commands(mock_neuro: MockNeuro) -> None:
     assert replies[16] == "#1 error: unknown command 'dance' (try help)"
     assert replies[17].startswith("no protocol violations")
     commands = [m["command"] for m in game.received]
-    assert commands[:3] == ["actions/reregister_all", "actions/reregister_all", "<not json>"]
+    assert commands[:2] == ["actions/reregister_all", "<not json>"]  # none on connect
     assert commands.count("action") == 2
     assert game.actions()[1]["data"] == '{"too": "much"}'
     assert {"startup", "shutdown/graceful", "shutdown/immediate", "speech_finished"} <= set(

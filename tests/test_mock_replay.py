@@ -75,6 +75,7 @@ def connect_four_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [
             *("--record", str(folder), "--once", "--seed", "3"),
             *("--force-delay", "0.05", "--unforced", "1", "--strict"),
+            "--reregister-on-connect",  # a step caused by the connection, as Randy sends
         ]
     )
     assert status == 0, output

@@ -97,6 +97,7 @@ async def running_game(
     character="neuro",
     extra_key_probability=0.3,
     seed=3,
+    reregister_on_connect=True,
 )
 async def test_runtime_conforms_under_chaos(mock_neuro: MockNeuro) -> None:
     calls: list[tuple[str, dict[str, Any]]] = []

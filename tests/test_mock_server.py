@@ -83,6 +83,21 @@ async def test_force_is_played_with_valid_generated_data(mock_neuro: MockNeuro) 
                 assert result.success
                 while session.pending_force is not None:
                     await trio.sleep(0.01)
+    # Like the real Neuro, the stand-in asks for the actions only when told to.
+    assert {"command": "actions/reregister_all"} not in game.received
+    assert mock_neuro.findings == []
+
+
+@pytest.mark.mock_neuro(reregister_on_connect=True)
+async def test_reregister_on_connect_asks_each_game_as_randy_does(mock_neuro: MockNeuro) -> None:
+    async with raw_game(mock_neuro.url) as game:
+        with trio.fail_after(WAIT):
+            session = await mock_neuro.wait_for_game()
+            await game.start(PLACE, WAVE)
+            # The game's answer crosses its own registration: not flagged.
+            await game.send(game.commands.register_actions([PLACE, WAVE]))
+            await session.wait_for_command("actions/register", start=2)
+            await game.wait_for(lambda message: True)
     assert game.received[0] == {"command": "actions/reregister_all"}
     assert mock_neuro.findings == []
 

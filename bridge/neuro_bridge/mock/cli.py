@@ -147,6 +147,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="chance that generated data gets an unknown key where the schema allows"
         " one, as Neuro's test server does (default %(default)s)",
     )
+    play.add_argument(
+        "--reregister-on-connect",
+        action="store_true",
+        help="send actions/reregister_all as each game connects, as the test server Randy"
+        " does (the real Neuro sends it only when she lost the actions)",
+    )
     play.add_argument("--seed", type=int, help="seed all random choices (reproducible runs)")
     chaos = parser.add_argument_group("chaos")
     chaos.add_argument("--chaos", action="store_true", help="send every kind of hostile input")
@@ -245,6 +251,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         chaos_interval=args.chaos_interval,
         character=args.character,
         extra_key_probability=args.extra_keys,
+        reregister_on_connect=args.reregister_on_connect,
         seed=args.seed,
     )
 

@@ -72,7 +72,10 @@ class MockConfig:
             (the game must still be connected).
         character: Send a startup acknowledgement as ``"neuro"`` or ``"evil"``
             after each ``startup`` (``None``: never, like the test servers).
-        reregister_on_connect: Send ``actions/reregister_all`` on connect.
+        reregister_on_connect: Send ``actions/reregister_all`` as each game connects,
+            as Neuro's test server Randy does (off by default: the real Neuro sends
+            it only when she lost the game's actions, and a game that restores its
+            state on connect answers it by registering every action a second time).
         extra_key_probability: Chance that generated data gets an unknown key
             (where the schema allows one, as Neuro's test server does).
         omit_optional_probability: Chance that an optional property is left out.
@@ -92,7 +95,7 @@ class MockConfig:
     chaos_interval: float = attrs.field(default=2.0, validator=_non_negative)
     chaos_grace: float = attrs.field(default=0.5, validator=_non_negative)
     character: str | None = attrs.field(default=None, validator=_character)
-    reregister_on_connect: bool = True
+    reregister_on_connect: bool = False
     extra_key_probability: float = attrs.field(default=0.0, validator=_probability)
     omit_optional_probability: float = attrs.field(default=0.25, validator=_probability)
     seed: int | None = None
