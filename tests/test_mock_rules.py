@@ -145,6 +145,7 @@ BROKEN: dict[str, list[str | bytes]] = {
         REGISTER,
         GAME.register_actions([Action("move", "Move somewhere else.")]),
     ],
+    conformance.REGISTERED_AGAIN: [START, REGISTER, GAME.register_actions([WAVE])],
     conformance.FORCE_UNREGISTERED: [
         START,
         REGISTER,
@@ -252,6 +253,31 @@ def test_the_force_answering_reregister_all_may_cross_an_action() -> None:
     assert rule_ids(checker) == [conformance.FORCE_AWAITING_RESULT]
 
 
+def test_each_reregister_all_answers_one_registration_again() -> None:
+    # Issue 15, defect 9: the same actions registered twice on one connection.
+    checker = feed(START, REGISTER)
+    # Asked after the registration: each name may be registered again, once.
+    checker.neuro_sent(NeuroCommands.reregister_all(), 0.0)
+    feed(REGISTER, checker=checker)
+    assert checker.findings == []
+    feed(GAME.register_actions([WAVE]), checker=checker)
+    [finding] = checker.findings
+    assert finding.rule == conformance.REGISTERED_AGAIN
+    assert finding.advice is True
+    assert "['wave']" in finding.message
+    # Asked before a registration it crossed on the wire (a test server asks as
+    # the game connects): the game cannot tell, so the answer is not flagged.
+    crossed = ConformanceChecker(result_timeout=1.0)
+    crossed.neuro_sent(NeuroCommands.reregister_all(), 0.0)
+    feed(START, REGISTER, REGISTER, checker=crossed)
+    assert crossed.findings == []
+    # A name unregistered and registered again is a fresh registration.
+    feed(GAME.unregister_actions(["move"]), GAME.register_actions([MOVE]), checker=crossed)
+    assert crossed.findings == []
+    feed(REGISTER, checker=crossed)
+    assert rule_ids(crossed) == [conformance.REGISTERED_AGAIN]
+
+
 def test_every_rule_is_covered_and_documented() -> None:
     covered = set(BROKEN) | {
         conformance.RESULT_MISSING,
@@ -302,5 +328,6 @@ def test_unsupported_keywords_are_advice_only() -> None:
     assert finding.advice is True
     assert RULES[conformance.SCHEMA_UNSUPPORTED_KEYWORD].advice is True
     assert [rule for rule, info in RULES.items() if info.advice] == [
-        conformance.SCHEMA_UNSUPPORTED_KEYWORD
+        conformance.SCHEMA_UNSUPPORTED_KEYWORD,
+        conformance.REGISTERED_AGAIN,
     ]

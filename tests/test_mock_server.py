@@ -309,6 +309,11 @@ async def test_broken_client_triggers_every_rule(mock_neuro: MockNeuro) -> None:
                     "game": "Bad",
                     "data": {"actions": [{"name": "d", "description": "changed"}]},
                 },
+                {  # Neuro holds "d" and did not ask for it again
+                    "command": "actions/register",
+                    "game": "Bad",
+                    "data": {"actions": [{"name": "d", "description": "d"}]},
+                },
                 {
                     "command": "actions/force",
                     "game": "Bad",

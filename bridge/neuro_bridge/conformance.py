@@ -20,10 +20,14 @@ that legitimate behaviour is never flagged:
 
 * ``startup`` clears registrations *and* the force in flight, so a game that sends
   ``startup`` again and re-registers everything is fine.
-* Registering an action again with the *identical* definition is harmless (Neuro
-  ignores it, and it is what ``actions/reregister_all`` asks for); only a name
-  registered again with a *different* definition -- which Neuro would silently
-  ignore -- or twice in one batch is a duplicate.
+* Registering an action again with the *identical* definition is what
+  ``actions/reregister_all`` asks for: each request lets every name be registered
+  again once, whether the request reached the game before or after its own
+  registration (they may cross on the wire).  Unasked, it is harmless -- Neuro
+  ignores it -- but usually a sign that the game restored its state twice, so it
+  is reported as advice (``registered-again``).  A name registered again with a
+  *different* definition -- which Neuro would silently ignore -- or twice in one
+  batch is a duplicate.
 * A force ends when the game answers one of its actions with ``success: true``,
   when all of its actions are unregistered, on ``startup``, or when the player
   gives up on it (:meth:`~ConformanceChecker.end_force`).  Neuro's
@@ -78,6 +82,7 @@ __all__ = [
     "FORCE_UNREGISTERED",
     "GAME_CHANGED",
     "INVALID_JSON",
+    "REGISTERED_AGAIN",
     "RESULT_DUPLICATE",
     "RESULT_LATE",
     "RESULT_MISSING",
@@ -227,6 +232,7 @@ RESULT_NO_MESSAGE: Final = ProblemKind.RESULT_NO_MESSAGE.value
 GAME_CHANGED: Final = "game-changed"
 STARTUP_NOT_FIRST: Final = "startup-not-first"
 DUPLICATE_REGISTRATION: Final = ProblemKind.DUPLICATE_REGISTRATION.value
+REGISTERED_AGAIN: Final = "registered-again"
 FORCE_UNREGISTERED: Final = "force-unregistered"
 FORCE_IN_FLIGHT: Final = "force-in-flight"
 FORCE_AWAITING_RESULT: Final = "force-awaiting-result"
@@ -315,6 +321,13 @@ RULES: Mapping[str, RuleInfo] = {
         "A registered name is not registered again with another definition.",
         "Neuro ignores a registration for a name it already holds: unregister the old"
         " action first, or use a new name.",
+    ),
+    REGISTERED_AGAIN: RuleInfo(
+        "A registered action is registered again only when Neuro asks (actions/reregister_all)"
+        " (advice: never fails --strict).",
+        "Neuro ignores it: register each action once per startup; restore the actions once"
+        " per connection, and again only in answer to actions/reregister_all.",
+        advice=True,
     ),
     FORCE_UNREGISTERED: RuleInfo(
         "A force names only registered actions.",
@@ -421,6 +434,8 @@ class ConformanceChecker:
         # answering the latest one is still to come (see _check_force).
         self._reregisters = 0
         self._reregister_open = False
+        # Name -> the requests it was last registered again in answer to (see receive).
+        self._answered: dict[str, int] = {}
         self._pending: dict[str, _Pending] = {}
 
     @property
@@ -531,6 +546,8 @@ class ConformanceChecker:
         record = None
         if isinstance(event, ActionsForced):
             record = self._check_force(event)
+        if isinstance(event, ActionsRegistered):
+            self._check_registered_again(event)
         transition = apply_game_event(self.ledger, event, record)
         for name in transition.conflicts:
             self._add(
@@ -560,6 +577,25 @@ class ConformanceChecker:
             findings=tuple(self.findings[start:]),
             **outcome,
         )
+
+    def _check_registered_again(self, event: ActionsRegistered) -> None:
+        """Report names Neuro holds registered again (identically) without her asking.
+
+        Each ``actions/reregister_all`` Neuro sent on the connection answers one
+        registration of every name again, sent before or after it: a request that
+        crossed the game's own registration on the wire is answered too.
+        """
+        unasked = []
+        for name in self.ledger.plan_registration(event.actions).same:
+            if self._answered.get(name, 0) < self._reregisters:
+                self._answered[name] = self._reregisters
+            else:
+                unasked.append(name)
+        if unasked:
+            self._add(
+                REGISTERED_AGAIN,
+                f"actions {unasked} registered again while Neuro held them, unasked",
+            )
 
     def _check_force(self, event: ActionsForced) -> ForceRecord:
         """Report the force rules *event* breaks; return the record to keep for it."""
