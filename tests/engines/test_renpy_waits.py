@@ -28,6 +28,7 @@ from tests.engines.test_renpy_scenarios import answer, play_to_the_end
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from neuro_bridge.conformance import ResultRecord
     from neuro_bridge.mock import MockSession
     from tests.engines.engines import Engine
     from tests.engines.renpy_harness import GameRun
@@ -94,6 +95,113 @@ async def test_every_wait_is_advanced(renpy: Engine, renpy_bundle: Path, tmp_pat
     assert reply[pick["choice"]] in contexts, transcript.text()
     assert transcript.longest_stall() < 30, transcript.text()
     mock.assert_conforms()
+
+
+HARD = """\
+define e = Character("Eve")
+
+init python:
+    import time as hard_time
+
+    # Each "dismiss" (a click, or the plugin advancing) that falls through to the
+    # bottom of the screen during the hard pause, which only takes dismiss_hard_pause.
+    hard_pause = {"on": False, "dismissed": 0}
+
+    def count_dismiss():
+        if hard_pause["on"]:
+            hard_pause["dismissed"] += 1
+
+    config.underlay.append(renpy.Keymap(dismiss=count_dismiss))
+
+label start:
+    e "Before the hard pause."
+    # Whatever was sent to end the line above and came too late lands here.
+    $ renpy.pause(0.5, hard=True)
+    $ hard_pause["on"] = True
+    $ hard_started = hard_time.monotonic()
+    $ renpy.pause(2.0, hard=True)
+    $ hard_pause["on"] = False
+    $ hard_waited = hard_time.monotonic() - hard_started
+    $ mark("hard_pause", "%d %.3f" % (hard_pause["dismissed"], hard_waited))
+    e "After the hard pause."
+    $ renpy.quit()
+"""
+
+
+async def test_a_hard_pause_is_left_alone(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    """``renpy.pause(2.0, hard=True)`` with auto-advance: nothing is sent to end it
+    (no ``dismiss`` reaches the screen), and the game waits its full two seconds."""
+    source = write_vn(tmp_path / "source", HARD)
+    async with stand_in() as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "hard", renpy_bundle)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run):
+                status = await run.wait(60)
+                assert status == 0, run.describe()
+    dismissed, waited = (game / "hard_pause").read_text().split()
+    assert int(dismissed) == 0, run.describe()
+    assert float(waited) >= 2.0
+    lines = [line for text in transcript.contexts() for line in text.splitlines()]
+    assert lines[-2:] == ["Eve: Before the hard pause.", "Eve: After the hard pause."], lines
+    mock.assert_conforms()
+
+
+HARD_UNTIL = """\
+define e = Character("Eve")
+
+init python:
+    import os as hard_os
+
+    def pause_over():
+        return hard_os.path.exists(hard_os.path.join(config.basedir, "pause_over"))
+
+label start:
+    e "Before the hard pause."
+    $ mark("in_hard_pause")
+    while not pause_over():
+        $ renpy.pause(0.1, hard=True)
+    e "After the hard pause."
+    $ renpy.quit()
+"""
+
+
+async def test_a_hard_pause_is_not_hers_to_advance(
+    renpy: Engine, renpy_bundle: Path, tmp_path: Path
+) -> None:
+    """With ``neuro.advance = "neuro"``, her ``advance`` during a hard pause (hard
+    pauses until the test says so) is refused with a reason; lines before and after
+    it are hers to advance."""
+    source = write_vn(tmp_path / "source", HARD_UNTIL)
+    extra = FAST + 'define neuro.advance = "neuro"\n'
+    async with stand_in(auto_play=False) as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "hard", renpy_bundle, extra=extra)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run), trio.fail_after(60):
+                session = await mock.wait_for_game()
+                await session.wait_for_actions("advance")
+                while not (game / "in_hard_pause").exists():
+                    await advance(session)
+                    await trio.sleep(0.1)
+                result = await advance(session)
+                assert not result.success
+                assert "pause" in (result.message or ""), result
+                (game / "pause_over").write_text("")
+                with contextlib.suppress(GameDisconnectedError):  # the game has ended
+                    while not ended(run):
+                        await advance(session)
+                        await trio.sleep(0.1)
+                status = await run.wait(30)
+        assert status == 0, run.describe()
+    lines = [line for text in transcript.contexts() for line in text.splitlines()]
+    assert lines[-2:] == ["Eve: Before the hard pause.", "Eve: After the hard pause."], lines
+    mock.assert_conforms()
+
+
+async def advance(session: MockSession) -> ResultRecord:
+    """Send Neuro's ``advance``; return the game's result."""
+    return await session.expect_result(await session.send_action("advance", None))
 
 
 SLOW = """\

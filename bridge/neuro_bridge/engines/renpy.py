@@ -376,6 +376,8 @@ class RenpyNeuro:
         # fully shown (None: not yet).
         self._advance_key: tuple[object, ...] | None = None
         self._shown_at: float | None = None
+        # When auto-advance last queued a dismiss for that wait (None: not yet).
+        self._dismissed_at: float | None = None
         # When Neuro was last given a line to read aloud, until her
         # speech_finished (see the wait_for_speech setting).
         self._speaking_since: float | None = None
@@ -576,11 +578,14 @@ class RenpyNeuro:
 
         A line of dialogue (ADV or NVL, ``extend`` included) or a ``pause``,
         in any context but the game menu and the main menu (so replays and
-        other nested contexts count).  The value names the statement, so it
+        other nested contexts count); not a hard pause, which ignores clicks
+        and is left to run its time.  The value names the statement, so it
         changes with each line, not with each restart of the interaction.
         """
         mode = renpy.exports.get_mode()
         if mode not in _DISMISSED_MODES:
+            return None
+        if mode == "pause" and _hard_pause():
             return None
         info = renpy.exports.context()
         if getattr(info, "_menu", False) or getattr(info, "_main_menu", False):
@@ -600,13 +605,17 @@ class RenpyNeuro:
         """Dismiss the line or pause Neuro has had time to read.
 
         The reading delay counts from when the line is fully shown and its
-        voice has finished.
+        voice has finished.  A dismiss the line ignored (Ren'Py had not
+        focused it yet) is sent again, no sooner than ``_DISMISS_AGAIN``
+        seconds after: one still queued would otherwise end the next line
+        unread.
         """
         waiting = self._waiting_on() if self._started and self.api.connected else None
         now = time.monotonic()
         if waiting != self._advance_key:
             self._advance_key = waiting
             self._shown_at = None
+            self._dismissed_at = None
         if waiting is None:
             return
         if not _fully_shown() or _voice_playing() or self._speaking(now):
@@ -614,12 +623,18 @@ class RenpyNeuro:
             return
         if self._shown_at is None:
             self._shown_at = now
-        if now - self._shown_at >= self._reading_delay(waiting[-1]):
-            self._shown_at = now  # again after another delay, if this one did not end it
+        delay = self._reading_delay(waiting[-1])
+        if now - self._shown_at < delay:
+            return
+        dismissed = self._dismissed_at
+        if dismissed is None or now - dismissed >= max(delay, _DISMISS_AGAIN):
+            self._dismissed_at = now
             renpy.exports.queue_event("dismiss")
 
     def _advance_handler(self, data: Mapping[str, Any]) -> ActionResult:
         if self._waiting_on() is None:
+            if renpy.exports.get_mode() == "pause" and _hard_pause():
+                return ActionResult(False, "The game is in a pause that cannot be skipped; wait.")
             return ActionResult(False, "There is no dialogue to advance right now.")
         renpy.exports.queue_event("dismiss")
         return ActionResult(True)
@@ -1007,6 +1022,9 @@ class RenpyNeuro:
         return self.open_window(action, plain_text(prompt) or "Type some text.", enter)
 
 
+#: Seconds before auto-advance sends a dismiss again for a wait that ignored it.
+_DISMISS_AGAIN: Final = 1.0
+
 #: Ren'Py's modes in which a click (a ``dismiss`` event) ends what the game waits on.
 _DISMISSED_MODES: Final = ("say", "nvl", "pause")
 
@@ -1018,6 +1036,25 @@ def _fully_shown() -> bool:
     except Exception:  # no say screen (NVL, or a game without one)
         return True
     return not getattr(what, "slow", False)
+
+
+def _hard_pause() -> bool:
+    """Whether the game waits on a pause that ignores clicks.
+
+    ``renpy.pause(..., hard=True)`` (and every pause while ``_dismiss_pause`` is
+    False) waits with a say behaviour that only ``dismiss_hard_pause`` ends, not
+    ``dismiss`` (a click, and what auto-advance sends); it sits in the current
+    context's scene lists, on the transient layer.
+    """
+    say_behavior = renpy.display.behavior.SayBehavior
+    layers = getattr(renpy.game.context().scene_lists, "layers", None) or {}
+    dismisses = [
+        list(getattr(entry.displayable, "dismiss", None) or ())
+        for entries in layers.values()
+        for entry in entries
+        if isinstance(getattr(entry, "displayable", None), say_behavior)
+    ]
+    return bool(dismisses) and not any("dismiss" in names for names in dismisses)
 
 
 def _voice_playing() -> bool:

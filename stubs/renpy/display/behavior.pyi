@@ -7,6 +7,9 @@ class Button:
 
 def is_sensitive(clicked: Any) -> bool: ...
 
+class SayBehavior:
+    dismiss: list[str]
+
 class Input:
     length: Any
     allow: Any
