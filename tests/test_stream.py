@@ -8,7 +8,7 @@ import pytest
 import trio
 import trio.testing
 
-from neuro_bridge._stream import WatchedStream
+from neuro_bridge._stream import HOLD_LIMIT, WatchedStream
 
 HEAD = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 
@@ -75,3 +75,60 @@ async def test_a_refusal_answer_is_never_parsed_as_frames() -> None:
     passed, watched = await read_through(data, 4096, limit=10)
     assert passed == data
     assert watched.oversized is None
+
+
+def _writer() -> tuple[WatchedStream, trio.testing.MemorySendStream]:
+    """A watched stream whose writes land in a memory stream."""
+    sink = trio.testing.MemorySendStream()
+    stream = WatchedStream(trio.StapledStream(sink, trio.testing.MemoryReceiveStream()), 2**20)
+    return stream, sink
+
+
+def _sent(sink: trio.testing.MemorySendStream) -> bytes:
+    """What reached *sink* since the last look."""
+    try:
+        return bytes(sink.get_data_nowait())
+    except trio.WouldBlock:
+        return b""
+
+
+async def test_held_writes_go_out_together_on_flush() -> None:
+    stream, sink = _writer()
+    stream.hold_writes()
+    for part in (b"one ", b"two ", b"three"):
+        await stream.send_all(part)
+    assert _sent(sink) == b""
+    await stream.flush()
+    assert not stream.holding
+    assert _sent(sink) == b"one two three"
+    await stream.send_all(b"!")  # no longer held
+    assert _sent(sink) == b"!"
+
+
+async def test_another_tasks_write_sends_what_is_held_first() -> None:
+    stream, sink = _writer()
+    stream.hold_writes()
+    await stream.send_all(b"held ")
+
+    async def other() -> None:
+        await stream.send_all(b"other ")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(other)
+    assert _sent(sink) == b"held other "
+    await stream.send_all(b"again")  # the holder's writes are still held
+    assert _sent(sink) == b""
+    await stream.flush()
+    assert _sent(sink) == b"again"
+
+
+async def test_writes_past_the_hold_limit_go_out_with_what_is_held() -> None:
+    stream, sink = _writer()
+    stream.hold_writes()
+    await stream.send_all(b"a" * (HOLD_LIMIT - 10))
+    await stream.send_all(b"b" * 20)
+    assert _sent(sink) == b"a" * (HOLD_LIMIT - 10) + b"b" * 20
+    await stream.send_all(b"c")  # still the holder: held again
+    assert _sent(sink) == b""
+    await stream.flush()
+    assert _sent(sink) == b"c"

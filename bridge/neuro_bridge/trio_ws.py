@@ -148,6 +148,9 @@ MAX_ACTION_WAIT: Final = 1.0
 #: Seconds the action task may spend in handlers before it lets the reading side
 #: take in what arrived meanwhile (a close, more actions to answer busy).
 _CATCH_UP_AFTER: Final = 0.005
+#: Seconds a sync handler may have taken for the answers of the actions after it
+#: to be held and sent together (one write for a run of quick actions).
+_QUICK_HANDLER: Final = 0.001
 #: Scheduling rounds the reading side gets to catch up, at most, and how many in a
 #: row must bring nothing new for it to count as caught up.
 _CATCH_UP_ROUNDS: Final = 64
@@ -482,13 +485,19 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
         block counts as waiting since the block began.
         """
         caught_up = trio.current_time()
+        stream = self._watched
         while True:
             if not queue:
+                if stream is not None and stream.holding:
+                    await self._send_held(stream)
+                    continue  # more may have been queued meanwhile
                 self._behind_since = None  # the reading side keeps up from here
                 self._action_queued = trio.Event()
                 await self._action_queued.wait()
                 continue
             if trio.current_time() - caught_up > _CATCH_UP_AFTER:
+                if stream is not None:
+                    await self._send_held(stream)
                 await self._catch_up()
                 caught_up = trio.current_time()
             self._behind_since = caught_up
@@ -503,6 +512,13 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
             if not queue:
                 continue
             _, action = queue.popleft()
+            if stream is not None:
+                if self._handler_time <= _QUICK_HANDLER:
+                    # The answers of a run of quick actions go out together when
+                    # the queue is empty, before a catch-up, or past HOLD_LIMIT.
+                    stream.hold_writes()
+                else:
+                    await self._send_held(stream)
             self._last_hold = 0.0
             try:
                 await self.handle_action(action)
@@ -512,6 +528,12 @@ class TrioNeuroAPIComponent(AbstractNeuroAPIComponent, TrioNeuroAPI):
                 logger.exception("error while handling action %r; continuing", action.name)
             # How long it held the loop: awaiting its answer's write is not counted.
             self._handler_time = self._last_hold
+
+    async def _send_held(self, stream: WatchedStream) -> None:
+        """Send the answers held back (see :meth:`WatchedStream.hold_writes`)."""
+        # A connection gone meanwhile: the read loop sees it and ends it.
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await stream.flush()
 
     def _take_late_actions(
         self, queue: collections.deque[tuple[float, ActionRequested]]
