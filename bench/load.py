@@ -800,6 +800,11 @@ def main(argv: list[str] | None = None) -> int:
         " rate at which every action was answered within 1 s with frames on time",
     )
     parser.add_argument(
+        "--max-pending-actions",
+        type=int,
+        help="the game's max_pending_actions (default: the runtime's, 64)",
+    )
+    parser.add_argument(
         "--sender-only",
         action="store_true",
         help="with --rates: the lean server against a client that only reads (no game)",
@@ -826,13 +831,17 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = [BY_NAME[name] for name in args.only]
     else:
         scenarios = SCENARIOS
+    options = {}
+    if args.max_pending_actions is not None:
+        options["max_pending_actions"] = args.max_pending_actions
     for scenario in scenarios:
-        outcome = run_scenario(scenario, args.duration)
+        outcome = run_scenario(scenario, args.duration, component_options=options)
         outcomes.append(outcome)
         print(format_table([outcome]).splitlines()[-1], flush=True)
     print()
     print(
         f"{args.duration:g} s per scenario, {FPS:g} FPS; on time = within {ON_TIME * 1000:.1f} ms"
+        + "".join(f"; {key}={value}" for key, value in options.items())
     )
     print(format_table(outcomes))
     failed = [o.name for o in outcomes if o.crashes or o.never or o.twice or not o.server_alive]
