@@ -61,7 +61,8 @@ The rate sweep (``--rates``) floods from the lean server at each rate and names
 the highest rate *sustained*: every action answered within 1 s (none never, none
 twice) with frame p99 within 1.25 x 1/60 s -- and, stricter, the highest at which
 moreover no action was answered busy (every one was run).  Figures depend on how
-busy the machine is: note ``uptime``'s load average beside them.
+busy the machine is: note ``uptime``'s load average beside them.  What it measured,
+and what happens past the sustained rate: ``docs/trio_ws.rst``, "How much load".
 
 Targets (issue 9): 0 crashes; 0 never answered while the connection is up; 0
 answered twice; frame p99 <= 1.25 x the frame interval under any flood with
