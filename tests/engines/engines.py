@@ -76,6 +76,8 @@ class Engine:
         argv: the command that starts the engine (arguments follow).
         env: environment the engine needs to start at all (its private root).
         needs_py311_fix: whether games run on it need :data:`PY311_FIX`.
+        base: Ren'Py's own folder (its ``renpy/``, ``common/`` and ``launcher/``);
+            empty for Godot.
     """
 
     name: str
@@ -83,6 +85,7 @@ class Engine:
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     needs_py311_fix: bool = False
+    base: str = ""
 
     def command(self, *args: str) -> list[str]:
         """Return the command line running the engine headless with ``args``."""
@@ -137,6 +140,7 @@ def locate(name: str) -> Engine:
         argv=tuple(info["argv"]),
         env=dict(info["env"]),
         needs_py311_fix=info.get("needs_py311_fix", False),
+        base=info.get("base", ""),
     )
 
 
