@@ -13,10 +13,11 @@ thread posts an input event every 20 ms, stamped, and the loop notes how late it
 sees each one.  It uses only :class:`~neuro_bridge.engines.pygame.PygameNeuro`'s
 public API: the game side is the real runtime, nothing in it is bypassed.
 
-Two servers.  Most scenarios use trio-websocket, one ``send_message`` per action;
-it cannot offer much more than about 3,000 actions/s on this kind of machine.  The
-lean server (``flood-lean`` and the rate sweep) is what offers more: wsproto does
-the opening handshake and reads the game's masked frames; the action frames
+Two servers.  Most scenarios use trio-websocket, one ``send_message`` (and one
+wake-up) per action, which falls behind its schedule at a few thousand actions/s
+on a busy machine.  The lean server (``flood-lean`` and the rate sweep) is what
+offers more: wsproto does the opening handshake and reads the game's masked
+frames; the action frames
 (server to client, so unmasked) are encoded before the connection opens, and
 every millisecond or so all the actions that fell due are written to the socket
 in one go.  Each action counts as sent when it was due, so a lagging sender shows
