@@ -59,6 +59,10 @@ init -500 python in neuro:
     # (0: do not wait).
     wait_for_speech = 0.0
 
+    # Auto-advance waits for a line's voice to finish, up to this many seconds
+    # (0: do not wait for voices).
+    wait_for_voice = 30.0
+
     # Offer the buttons of screens the game waits on (`call screen`, and the
     # main menu) to Neuro; her pick clicks the button.
     screens = True

@@ -8,6 +8,9 @@ untimed pause forever, the timed one for ten minutes.
 from __future__ import annotations
 
 import contextlib
+import math
+import struct
+import wave
 from typing import TYPE_CHECKING
 
 import pytest
@@ -488,6 +491,55 @@ async def test_waits_for_her_speech(renpy: Engine, renpy_bundle: Path, tmp_path:
 
 def ended(run: GameRun) -> bool:
     return run.process.returncode is not None
+
+
+VOICED = """\
+define e = Character("Eve")
+
+label start:
+    e "Ready."
+    voice "spoken.wav"
+    e "A spoken line."
+    e "After the voice."
+    $ renpy.quit()
+"""
+
+
+def write_voice(path: Path, seconds: float) -> None:
+    """Write a WAV file of *seconds* of a quiet tone (a stand-in for a voice line)."""
+    rate = 22050
+    samples = (int(3000 * math.sin(n * 0.05)) for n in range(int(rate * seconds)))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+
+
+async def test_waits_for_the_voice(renpy: Engine, renpy_bundle: Path, tmp_path: Path) -> None:
+    """A voiced line (a 3 s voice) is auto-advanced once its voice is done, or after
+    ``neuro.wait_for_voice`` (2 s here), whichever comes first: never sooner, never
+    for good.  (Headless, with SDL's dummy audio, the voice never reports its end.)"""
+    source = write_vn(tmp_path / "source", VOICED)
+    write_voice(source / "game" / "spoken.wav", 3.0)
+    extra = FAST + "define neuro.wait_for_voice = 2.0\n"
+    async with stand_in() as (mock, transcript):
+        game = copy_game(renpy, source, tmp_path / "voiced", renpy_bundle, extra=extra)
+        async with running_game(renpy, game, mock.url) as run:
+            with explained(transcript, run):
+                status = await run.wait(60)
+                assert status == 0, run.describe()
+    # 8.0 reports a line when it is dismissed, 8.3 when it is shown: either way the
+    # spoken line's whole wait lies between the lines before and after it.
+    sent = {
+        line: when
+        for when, (_, sender, frame) in zip(transcript.times, transcript.frames)
+        if sender == "game" and frame.get("command") == "context"
+        for line in frame["data"]["message"].splitlines()
+    }
+    assert sent["Eve: After the voice."] - sent["Eve: Ready."] >= 2.0, transcript.text()
+    assert "Eve: A spoken line." in sent
+    mock.assert_conforms()
 
 
 TIMED = """\

@@ -140,6 +140,7 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "advance_per_character": 0.04,
     "advance_action": "advance",
     "wait_for_speech": 0.0,
+    "wait_for_voice": 30.0,
     "screens": True,
     "screen_action": "click",
     "main_menu": "story",
@@ -378,6 +379,8 @@ class RenpyNeuro:
         self._shown_at: float | None = None
         # When auto-advance last queued a dismiss for that wait (None: not yet).
         self._dismissed_at: float | None = None
+        # Since when the line's voice has been playing (see wait_for_voice).
+        self._voice_since: float | None = None
         # When Neuro was last given a line to read aloud, until her
         # speech_finished (see the wait_for_speech setting).
         self._speaking_since: float | None = None
@@ -550,6 +553,21 @@ class RenpyNeuro:
         since = self._speaking_since
         return cap > 0 and since is not None and now - since < cap
 
+    def _voicing(self, now: float) -> bool:
+        """Whether auto-advance waits for the line's voice to finish (capped).
+
+        The wait ends when the voice channel stops, or after
+        ``neuro.wait_for_voice`` seconds: a voice that never reports its end
+        (an audio device that does not play) does not hold the game for good.
+        """
+        cap: float = self.settings["wait_for_voice"]
+        if cap <= 0 or not _voice_playing():
+            self._voice_since = None
+            return False
+        if self._voice_since is None:
+            self._voice_since = now
+        return now - self._voice_since < cap
+
     def _can_send(self) -> bool:
         return self._started and self.api.connected and not renpy.config.skipping
 
@@ -616,9 +634,10 @@ class RenpyNeuro:
             self._advance_key = waiting
             self._shown_at = None
             self._dismissed_at = None
+            self._voice_since = None
         if waiting is None:
             return
-        if not _fully_shown() or _voice_playing() or self._speaking(now):
+        if not _fully_shown() or self._voicing(now) or self._speaking(now):
             self._shown_at = None
             return
         if self._shown_at is None:
