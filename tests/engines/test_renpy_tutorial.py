@@ -133,11 +133,13 @@ AVOIDED = {
     # is clicked, and the plugin offers buttons of screens the game waits on
     # (call screen, the main menu), not of a screen shown over dialogue.
     "Screen Basics",
-    # Ren'Py itself crashes (SIGSEGV in its software renderer, the only one
-    # headless: renpy.display.module.transform, drawing the transition after
-    # the chapter's third line) on 8.0.3 and 8.3.4, every time the stand-in
-    # plays the chapter -- not when the chapter plays without Neuro.  Not
-    # understood yet.
+    # Ren'Py itself crashes here (SIGSEGV in its software renderer, the only
+    # one headless: renpy.display.module.transform, drawing the transition
+    # after the chapter's third line) when its lines are dismissed as soon as
+    # they are shown: every run with the plugin advancing, and without the
+    # plugin too, a periodic callback queuing "dismiss" while a line waits
+    # (1 run of 2 on 8.0.3, 2 of 7 on 8.3.4).  Lines that end themselves
+    # ({nw}) never crashed it (11 runs).
     "Transform Properties",
 }
 #: No run may sit this long with Neuro connected and nothing offered or advanced.
